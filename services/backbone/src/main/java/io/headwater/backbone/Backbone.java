@@ -1,0 +1,300 @@
+package io.headwater.backbone;
+
+import io.headwater.core.ConfigException;
+import io.headwater.core.FatalException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A frozen pretrained text encoder: texts in, one L2-normalised vector per text out. Composes the
+ * three pieces of a DJL-style translator: {@link TextTokenizer} (pre-processing), an ONNX Runtime
+ * session (execution) and {@link Pooling} (post-processing).
+ *
+ * <p>{@link #embed} tokenizes every text (truncating to {@link BackboneSpec#maxTokens()}), sorts
+ * the texts by token length and runs them in one of two ways, chosen by the model:
+ * <ul>
+ *   <li><b>padded batches</b> of {@link BackboneSpec#batchSize()} neighbours in length, so each
+ *       batch pads as little as possible (on mixed text that is worth 3-4x over unsorted batches);
+ *   <li><b>row by row</b>, several texts at once on {@code intraOpThreads} threads, for models
+ *       whose rows interact ({@link BundledModel#rowsInteract()}, e.g. the int8 MiniLM): batching
+ *       would make a text's embedding depend on its batch-mates.
+ * </ul>
+ * Either way the vectors come back in input order, and the embedding of a text does not depend on
+ * what else is in the list.
+ *
+ * <pre>{@code
+ * try (Backbone backbone = Backbone.load(BackboneSpec.defaults())) {
+ *     float[][] vectors = backbone.embed(List.of("a cat sat", "stocks fell sharply"));
+ *     // vectors.length == 2, vectors[0].length == backbone.dimension() == 384
+ *     String expects = backbone.id() + "@" + backbone.sha256(); // what a head is built for
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe: {@link #embed} may be called from several threads; {@link #close()} must not
+ * race with it.
+ */
+public final class Backbone implements AutoCloseable {
+
+    /** How texts are grouped into session runs. */
+    enum Execution {
+        /** Texts sorted by length, padded to their batch's longest, {@code batchSize} per run. */
+        PADDED_BATCHES,
+        /** One unpadded text per run, several runs at once, each on one thread. */
+        ROW_BY_ROW
+    }
+
+    private static final Logger log = LoggerFactory.getLogger(Backbone.class);
+
+    private final BundledModel model;
+    private final BackboneSpec spec;
+    private final Execution execution;
+    private final String sha256;
+    private final TextTokenizer tokenizer;
+    private final OnnxEncoder encoder;
+    private final int workers;
+    private final Optional<ExecutorService> helpers;
+    private final AtomicLong calls = new AtomicLong();
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private Backbone(BundledModel model, BackboneSpec spec, Execution execution, String sha256,
+            TextTokenizer tokenizer, OnnxEncoder encoder, int workers) {
+        this.model = model;
+        this.spec = spec;
+        this.execution = execution;
+        this.sha256 = sha256;
+        this.tokenizer = tokenizer;
+        this.encoder = encoder;
+        this.workers = workers;
+        this.helpers = workers > 1 ? Optional.of(newHelperPool(model.id(), workers - 1)) : Optional.empty();
+    }
+
+    /**
+     * Loads the bundled backbone named by the spec from the classpath.
+     *
+     * @throws ConfigException if no bundled backbone has that name; the message lists the known ones
+     * @throws FatalException if the model or tokenizer cannot be read or loaded
+     */
+    public static Backbone load(BackboneSpec spec) {
+        Objects.requireNonNull(spec, "spec cannot be null");
+        BundledModel model = bundledModel(spec);
+        return load(spec, model.rowsInteract() ? Execution.ROW_BY_ROW : Execution.PADDED_BATCHES);
+    }
+
+    /** As {@link #load(BackboneSpec)}, forcing how texts are run: for tests and measurements. */
+    static Backbone load(BackboneSpec spec, Execution execution) {
+        Objects.requireNonNull(spec, "spec cannot be null");
+        Objects.requireNonNull(execution, "execution cannot be null");
+        BundledModel model = bundledModel(spec);
+        long start = System.nanoTime();
+        byte[] bytes = readResource(model);
+        String sha256 = sha256(bytes);
+        // Row by row: each run on its caller's thread (intra-op 1), spec.intraOpThreads() runs at
+        // once. Two single-threaded runs on two cores beat one two-threaded batched run.
+        int workers = execution == Execution.ROW_BY_ROW
+                ? (spec.intraOpThreads() > 0 ? spec.intraOpThreads() : Runtime.getRuntime().availableProcessors())
+                : 1;
+        int sessionThreads = execution == Execution.ROW_BY_ROW ? 1 : spec.intraOpThreads();
+        TextTokenizer tokenizer = TextTokenizer.bundled(model, spec.maxTokens());
+        OnnxEncoder encoder;
+        try {
+            encoder = OnnxEncoder.create(model.id(), bytes, model.outputName(), sessionThreads);
+        } catch (FatalException e) {
+            tokenizer.close();
+            throw e;
+        }
+        log.info("Loaded backbone {} (sha256 {}, dimension {}, maxTokens {}, {}, intra-op threads {}, "
+                        + "workers {}) in {} ms",
+                model.id(), sha256, model.dimension(), spec.maxTokens(),
+                execution == Execution.ROW_BY_ROW ? "row by row" : "padded batches of " + spec.batchSize(),
+                sessionThreads == 0 ? "default" : sessionThreads, workers,
+                (System.nanoTime() - start) / 1_000_000);
+        return new Backbone(model, spec, execution, sha256, tokenizer, encoder, workers);
+    }
+
+    /** Stable id of the backbone, e.g. {@code "all-minilm-l6-v2-q"}. */
+    public String id() {
+        return model.id();
+    }
+
+    /** Lower-case hex SHA-256 of the ONNX model bytes. */
+    public String sha256() {
+        return sha256;
+    }
+
+    /** Width of every vector {@link #embed} returns. */
+    public int dimension() {
+        return model.dimension();
+    }
+
+    /** The spec this backbone was loaded with. */
+    public BackboneSpec spec() {
+        return spec;
+    }
+
+    /**
+     * One L2-normalised vector per text, in input order. Texts longer than
+     * {@link BackboneSpec#maxTokens()} are truncated; an empty string is embedded as just
+     * {@code [CLS] [SEP]}. An empty list gives an empty array and runs nothing.
+     *
+     * @throws NullPointerException if the list or one of its texts is null
+     * @throws FatalException if ONNX Runtime fails on a batch
+     */
+    public float[][] embed(List<String> texts) {
+        Objects.requireNonNull(texts, "texts cannot be null");
+        if (closed.get()) {
+            throw new IllegalStateException("Backbone " + id() + " is closed");
+        }
+        if (texts.isEmpty()) {
+            return new float[0][];
+        }
+        List<TokenizedText> tokenized = tokenizer.encode(texts);
+        int[] order = byLength(tokenized);
+        float[][] vectors = new float[texts.size()][];
+        if (execution == Execution.ROW_BY_ROW) {
+            embedRowByRow(tokenized, order, vectors);
+        } else {
+            for (int[] batch : batches(order, spec.batchSize())) {
+                embedBatch(tokenized, batch, vectors);
+            }
+        }
+        return vectors;
+    }
+
+    /** Number of ONNX Runtime session runs so far. */
+    public long calls() {
+        return calls.get();
+    }
+
+    /** Closes the session, the tokenizer and the worker threads; idempotent, never throws. */
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            helpers.ifPresent(ExecutorService::shutdown);
+            encoder.close();
+            tokenizer.close();
+            log.debug("Closed backbone {} after {} runs", id(), calls.get());
+        }
+    }
+
+    /** Indices of the texts, shortest first; ties keep input order. */
+    static int[] byLength(List<TokenizedText> tokenized) {
+        Integer[] order = new Integer[tokenized.size()];
+        Arrays.setAll(order, i -> i);
+        Arrays.sort(order, Comparator.comparingInt(i -> tokenized.get(i).length()));
+        return Arrays.stream(order).mapToInt(Integer::intValue).toArray();
+    }
+
+    /** Consecutive slices of {@code order}, each at most {@code batchSize} long. */
+    static List<int[]> batches(int[] order, int batchSize) {
+        List<int[]> batches = new ArrayList<>((order.length + batchSize - 1) / batchSize);
+        for (int start = 0; start < order.length; start += batchSize) {
+            batches.add(Arrays.copyOfRange(order, start, Math.min(start + batchSize, order.length)));
+        }
+        return batches;
+    }
+
+    private void embedBatch(List<TokenizedText> tokenized, int[] rows, float[][] vectors) {
+        List<TokenizedText> chunk = new ArrayList<>(rows.length);
+        for (int row : rows) {
+            chunk.add(tokenized.get(row));
+        }
+        TokenBatch batch = tokenizer.pad(chunk);
+        float[][][] hidden = encoder.run(batch);
+        calls.incrementAndGet();
+        float[][] pooled = Pooling.pool(model.pooling(), hidden, batch.attentionMask());
+        for (int j = 0; j < rows.length; j++) {
+            vectors[rows[j]] = pooled[j];
+        }
+    }
+
+    private void embedRowByRow(List<TokenizedText> tokenized, int[] order, float[][] vectors) {
+        // Longest first, so the last rows to finish are short ones and the threads end together.
+        AtomicInteger next = new AtomicInteger(order.length - 1);
+        Runnable work = () -> {
+            for (int k = next.getAndDecrement(); k >= 0; k = next.getAndDecrement()) {
+                embedBatch(tokenized, new int[] {order[k]}, vectors);
+            }
+        };
+        int helperCount = Math.min(workers, order.length) - 1;
+        if (helperCount <= 0 || helpers.isEmpty()) {
+            work.run();
+            return;
+        }
+        List<Future<?>> futures = new ArrayList<>(helperCount);
+        try {
+            for (int i = 0; i < helperCount; i++) {
+                futures.add(helpers.get().submit(work));
+            }
+            work.run();
+            for (Future<?> future : futures) {
+                future.get();
+            }
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException cause) {
+                throw cause;
+            }
+            throw new FatalException("Failed to embed with backbone " + id(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FatalException("Interrupted while embedding with backbone " + id(), e);
+        } finally {
+            // On failure or interrupt, helpers still running stop after their current row.
+            next.set(-1);
+        }
+    }
+
+    private static ExecutorService newHelperPool(String id, int threads) {
+        AtomicInteger count = new AtomicInteger();
+        return Executors.newFixedThreadPool(threads, runnable -> {
+            Thread thread = new Thread(runnable, "headwater-backbone-" + id + "-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    private static BundledModel bundledModel(BackboneSpec spec) {
+        return BundledModel.byName(spec.name())
+                .orElseThrow(() -> new ConfigException("backbone.name must be one of ["
+                        + BundledModel.knownNames() + "], found '" + spec.name() + "'"));
+    }
+
+    private static byte[] readResource(BundledModel model) {
+        String resource = model.modelResource();
+        try (InputStream in = Backbone.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new FatalException("Model resource " + resource + " of backbone " + model.id()
+                        + " is not on the classpath");
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new FatalException("Failed to read model resource " + resource + " of backbone "
+                    + model.id(), e);
+        }
+    }
+
+    private static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new FatalException("Failed to compute SHA-256: the JVM has no SHA-256 digest", e);
+        }
+    }
+}

@@ -1,0 +1,256 @@
+package io.headwater.cli;
+
+import io.headwater.kafka.EmbeddedKafkaBroker;
+import io.headwater.kafka.HeadwaterConfigs;
+import io.headwater.kafka.MetricsServer;
+import io.headwater.kafka.ModelUpdate;
+import io.headwater.kafka.Topics;
+import io.headwater.registry.RegistryConfig;
+import io.headwater.trainer.TrainerConfig;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code headwater demo}: a real KRaft broker in this JVM, every service against it, and the
+ * bundled real data sets streamed through in a shuffled order. Prints a line per published version.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = {"Start an in-process Kafka broker and every Headwater service in this JVM, stream the bundled",
+            "labeled data sets through them and print each model version as it is published.",
+            "Stops when every example is learned, at --max-seconds, or on Ctrl-C."})
+final class DemoCommand implements Callable<Integer> {
+    @Option(names = "--tasks", split = ",", paramLabel = "TASK",
+            description = "Bundled tasks to stream: spam, fine-foods, fortunes (default: ${DEFAULT-VALUE}).",
+            defaultValue = "spam,fine-foods")
+    List<String> tasks;
+
+    @Option(names = "--max-examples", paramLabel = "N", description = "Stream at most N examples per task (default: all).")
+    Integer maxExamples;
+
+    @Option(names = "--max-seconds", paramLabel = "S", defaultValue = "600",
+            description = "Stop after this many seconds (default: ${DEFAULT-VALUE}).")
+    int maxSeconds;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Shuffle seed (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--rate", paramLabel = "PER_SECOND", defaultValue = "0",
+            description = "Examples per second to produce, 0 for as fast as Kafka takes them (default: ${DEFAULT-VALUE}).")
+    double rate;
+
+    @Option(names = "--bad-examples", paramLabel = "N", defaultValue = "3",
+            description = "Malformed examples to mix into each task's stream, to show the dead-letter topic (default: ${DEFAULT-VALUE}).")
+    int badExamples;
+
+    @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "9400",
+            description = "Port of /metrics and /health; 0 picks a free one, -1 turns it off (default: ${DEFAULT-VALUE}).")
+    int metricsPort;
+
+    @Mixin
+    ConnectionOptions connection;
+
+    private final AtomicBoolean stop = new AtomicBoolean();
+    private final CountDownLatch finished = new CountDownLatch(1);
+    private long t0;
+
+    @Override
+    public Integer call() throws Exception {
+        t0 = System.nanoTime();
+        Map<String, List<Datasets.Line>> data = new LinkedHashMap<>();
+        for (String task : tasks) {
+            List<Datasets.Line> lines = Datasets.shuffled(Datasets.bundled(task), seed);
+            data.put(task, maxExamples == null ? lines : lines.subList(0, Math.min(maxExamples, lines.size())));
+        }
+        Map<String, String> props = new HashMap<>(connection.props());
+        props.putIfAbsent(TrainerConfig.STATE_DIR, Files.createTempDirectory("headwater-trainer-").toString());
+        props.putIfAbsent(RegistryConfig.STATE_DIR, Files.createTempDirectory("headwater-registry-").toString());
+        props.putIfAbsent(HeadwaterConfigs.METRICS_PORT, Integer.toString(metricsPort));
+        // Validate every config before the broker starts, so a typo fails in a second.
+        Pipeline.validate(props);
+
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stop.set(true);
+            try {
+                finished.await(60, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "headwater-demo-shutdown"));
+        try {
+            return run(data, props);
+        } finally {
+            finished.countDown();
+        }
+    }
+
+    private int run(Map<String, List<Datasets.Line>> data, Map<String, String> props) {
+        Optional<EmbeddedKafkaBroker> broker = Optional.empty();
+        if (!props.containsKey(HeadwaterConfigs.BOOTSTRAP_SERVERS)) {
+            say("Starting an in-process Kafka broker (KRaft)...");
+            broker = Optional.of(EmbeddedKafkaBroker.start());
+            props.put(HeadwaterConfigs.BOOTSTRAP_SERVERS, broker.get().bootstrapServers());
+        }
+        var common = HeadwaterConfigs.parse(HeadwaterConfigs.common(), props);
+        Topics topics = Topics.withPrefix(common.getString(HeadwaterConfigs.TOPIC_PREFIX));
+        Map<String, Object> clientProps = HeadwaterConfigs.clientProperties(common);
+        PrometheusMeterRegistry meters = Meters.registry("demo");
+        Optional<MetricsServer> server = Meters.serve(props, metricsPort, meters);
+        server.ifPresent(s -> say("Metrics on http://localhost:" + s.port() + "/metrics"));
+        Map<String, Long> sent = new HashMap<>();
+        Map<String, Map<String, Long>> labelCounts = new HashMap<>();
+        try (Pipeline pipeline = Pipeline.start(props, meters);
+             ModelUpdateWatcher watcher = new ModelUpdateWatcher(clientProps, topics, this::printUpdate);
+             ExampleProducer producer = new ExampleProducer(clientProps, topics)) {
+            server.ifPresent(s -> s.addHealthCheck("pipeline", pipeline::healthy));
+            say("Backbone " + pipeline.backbone().id() + " (sha256 " + pipeline.backbone().sha256().substring(0, 12)
+                    + "..., " + pipeline.backbone().dimension() + " dims). Streaming " + describe(data) + ".");
+            Counter produced = Counter.builder("headwater.demo.produced").description("Examples the demo produced")
+                    .register(meters);
+            produce(data, producer, sent, labelCounts, produced);
+            producer.flush();
+            say("All " + sent.values().stream().mapToLong(Long::longValue).sum() + " valid examples and "
+                    + badExamples * data.size() + " malformed ones produced; waiting for the last versions...");
+            long deadline = t0 + TimeUnit.SECONDS.toNanos(maxSeconds);
+            long nextProgress = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+            while (!stop.get() && System.nanoTime() < deadline && !allLearned(watcher, sent)) {
+                sleep(250);
+                if (System.nanoTime() > nextProgress) {
+                    progress(meters);
+                    nextProgress = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+                }
+                if (!pipeline.healthy()) {
+                    say("A service stopped; see the log above.");
+                    break;
+                }
+            }
+            summary(watcher, sent, labelCounts, meters);
+            return allLearned(watcher, sent) ? 0 : 1;
+        } finally {
+            server.ifPresent(MetricsServer::close);
+            broker.ifPresent(EmbeddedKafkaBroker::close);
+        }
+    }
+
+    private void produce(Map<String, List<Datasets.Line>> data, ExampleProducer producer, Map<String, Long> sent,
+                         Map<String, Map<String, Long>> labelCounts, Counter produced) {
+        List<String[]> items = new ArrayList<>();
+        data.forEach((task, lines) -> {
+            for (int i = 0; i < lines.size(); i++) {
+                items.add(new String[] {task, Integer.toString(i)});
+            }
+            for (int b = 0; b < badExamples; b++) {
+                items.add(new String[] {task, "bad" + b});
+            }
+        });
+        List<String[]> order = Datasets.shuffled(items, seed + 1);
+        long start = System.nanoTime();
+        long n = 0;
+        for (String[] item : order) {
+            if (stop.get()) {
+                return;
+            }
+            String task = item[0];
+            if (item[1].startsWith("bad")) {
+                producer.sendRaw(task, badExample(task, Integer.parseInt(item[1].substring(3))));
+                continue;
+            }
+            Datasets.Line line = data.get(task).get(Integer.parseInt(item[1]));
+            if (producer.send(task, line)) {
+                sent.merge(task, 1L, Long::sum);
+                labelCounts.computeIfAbsent(task, t -> new HashMap<>())
+                        .merge(line.json().get().path("label").asText(), 1L, Long::sum);
+            }
+            produced.increment();
+            n++;
+            if (rate > 0) {
+                long due = start + (long) (n / rate * 1e9);
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                    sleep(wait / 1_000_000);
+                }
+            }
+        }
+    }
+
+    /** Malformed examples of the kinds producers get wrong: broken JSON, a missing label, a wrong key. */
+    private static byte[] badExample(String task, int i) {
+        String s = switch (i % 3) {
+            case 0 -> "{\"id\": \"bad-" + i + "\", \"task\": \"" + task + "\", \"text\": \"unterminated";
+            case 1 -> "{\"id\": \"bad-" + i + "\", \"task\": \"" + task + "\", \"text\": \"no label here\"}";
+            default -> "{\"id\": \"bad-" + i + "\", \"task\": \"other-task\", \"text\": \"x\", \"label\": \"y\"}";
+        };
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static boolean allLearned(ModelUpdateWatcher watcher, Map<String, Long> sent) {
+        return sent.entrySet().stream().allMatch(e -> watcher.latest(e.getKey())
+                .map(u -> u.metrics().examplesLearned() == e.getValue()).orElse(false));
+    }
+
+    private void printUpdate(ModelUpdate u) {
+        System.out.printf("[%6.1fs] %-11s v%-3d examples %6d   windowed accuracy %.3f (last %d)   %s sha256 %s%n",
+                elapsed(), u.task(), u.version(), u.metrics().examplesLearned(), u.metrics().windowedAccuracy(),
+                u.metrics().windowCount(), u.headType(), u.artifact().sha256().substring(0, 12));
+    }
+
+    private void progress(PrometheusMeterRegistry meters) {
+        say(String.format("examples produced %.0f, embedded %.0f, learned %.0f, dead-lettered %.0f",
+                count(meters, "headwater.demo.produced"), count(meters, "headwater.extractor.features"),
+                count(meters, "headwater.trainer.examples"), count(meters, "headwater.extractor.dlq")));
+    }
+
+    private static double count(PrometheusMeterRegistry meters, String name) {
+        return meters.find(name).counters().stream().mapToDouble(Counter::count).sum();
+    }
+
+    private void summary(ModelUpdateWatcher watcher, Map<String, Long> sent, Map<String, Map<String, Long>> labels,
+                         PrometheusMeterRegistry meters) {
+        System.out.println();
+        System.out.printf("%-11s %8s %9s %9s %10s %9s%n", "task", "versions", "produced", "learned", "windowed", "majority");
+        for (var e : sent.entrySet()) {
+            Optional<ModelUpdate> last = watcher.latest(e.getKey());
+            long max = labels.get(e.getKey()).values().stream().mapToLong(Long::longValue).max().orElse(0);
+            System.out.printf("%-11s %8d %9d %9d %10.3f %9.3f%n", e.getKey(), last.map(ModelUpdate::version).orElse(0L),
+                    e.getValue(), last.map(u -> u.metrics().examplesLearned()).orElse(0L),
+                    last.map(u -> u.metrics().windowedAccuracy()).orElse(0.0), (double) max / e.getValue());
+        }
+        System.out.printf("dead-lettered: %.0f; elapsed %.1f s%n", count(meters, "headwater.extractor.dlq"), elapsed());
+    }
+
+    private String describe(Map<String, List<Datasets.Line>> data) {
+        List<String> parts = new ArrayList<>();
+        data.forEach((task, lines) -> parts.add(task + " (" + lines.size() + ")"));
+        return String.join(", ", parts);
+    }
+
+    private double elapsed() {
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    private void say(String s) {
+        System.out.printf("[%6.1fs] %s%n", elapsed(), s);
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,89 @@
+package io.headwater.cli;
+
+import io.headwater.backbone.Backbone;
+import io.headwater.extractor.Extractor;
+import io.headwater.extractor.ExtractorConfig;
+import io.headwater.kafka.HeadwaterConfigs;
+import io.headwater.kafka.StreamsService;
+import io.headwater.kafka.Topics;
+import io.headwater.registry.Registry;
+import io.headwater.registry.RegistryConfig;
+import io.headwater.trainer.Trainer;
+import io.headwater.trainer.TrainerConfig;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every Headwater service in one JVM against one cluster: extractor, trainer and registry, each
+ * exactly as it runs alone. All three configs are validated before anything starts.
+ *
+ * <pre>{@code
+ * try (Pipeline p = Pipeline.start(Map.of("bootstrap.servers", broker.bootstrapServers()), registry)) {
+ *     // produce examples, read model-updates
+ * }
+ * }</pre>
+ */
+public final class Pipeline implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
+
+    private final Backbone backbone;
+    private final Extractor extractor;
+    private final Thread extractorThread;
+    private final StreamsService trainer;
+    private final StreamsService registry;
+
+    private Pipeline(Backbone backbone, Extractor extractor, Thread extractorThread, StreamsService trainer,
+                     StreamsService registry) {
+        this.backbone = backbone;
+        this.extractor = extractor;
+        this.extractorThread = extractorThread;
+        this.trainer = trainer;
+        this.registry = registry;
+    }
+
+    /** Parses every service's config; a bad key or value throws a {@code ConfigException} naming it. */
+    public static void validate(Map<String, String> props) {
+        new ExtractorConfig(props).backboneSpec();
+        new TrainerConfig(props).headOptions();
+        new RegistryConfig(props);
+    }
+
+    public static Pipeline start(Map<String, String> props, MeterRegistry meters) {
+        ExtractorConfig extractorConfig = new ExtractorConfig(props);
+        TrainerConfig trainerConfig = new TrainerConfig(props);
+        RegistryConfig registryConfig = new RegistryConfig(props);
+        Topics topics = Topics.withPrefix(extractorConfig.topicPrefix());
+        try (Admin admin = Admin.create(extractorConfig.clientProperties())) {
+            Topics.ensure(admin, topics.all(), extractorConfig.raw().getInt(HeadwaterConfigs.TOPIC_PARTITIONS),
+                    extractorConfig.raw().getShort(HeadwaterConfigs.TOPIC_REPLICATION_FACTOR));
+        }
+        Backbone backbone = Backbone.load(extractorConfig.backboneSpec());
+        Extractor extractor = new Extractor(extractorConfig, backbone, meters);
+        Thread thread = new Thread(extractor, "headwater-extractor");
+        thread.start();
+        StreamsService trainer = Trainer.start(trainerConfig, meters);
+        StreamsService registry = Registry.start(registryConfig, meters);
+        return new Pipeline(backbone, extractor, thread, trainer, registry);
+    }
+
+    public Backbone backbone() {
+        return backbone;
+    }
+
+    /** True while every service is up. */
+    public boolean healthy() {
+        return extractor.healthy() && extractorThread.isAlive() && trainer.healthy() && registry.healthy();
+    }
+
+    @Override
+    public void close() {
+        LOG.info("Stopping the pipeline");
+        extractor.close();
+        trainer.close();
+        registry.close();
+        backbone.close();
+    }
+}

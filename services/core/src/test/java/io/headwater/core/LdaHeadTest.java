@@ -1,0 +1,236 @@
+package io.headwater.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class LdaHeadTest {
+    static final int D = 24;
+    static final double SHRINKAGE = 0.2;
+
+    /** Three Gaussian classes with different means and a shared, correlated covariance; seeded. */
+    static List<Labeled> sample(int n, long seed) {
+        Random rnd = new Random(seed);
+        double[][] mix = new double[D][D];
+        for (int i = 0; i < D; i++) {
+            for (int j = 0; j < D; j++) {
+                mix[i][j] = (i == j ? 1.0 : 0.0) + 0.3 * rnd.nextGaussian();
+            }
+        }
+        String[] labels = {"a", "b", "c"};
+        double[][] centers = new double[3][D];
+        for (double[] c : centers) {
+            for (int i = 0; i < D; i++) {
+                c[i] = 1.5 * rnd.nextGaussian();
+            }
+        }
+        List<Labeled> out = new ArrayList<>();
+        for (int k = 0; k < n; k++) {
+            int c = rnd.nextInt(10) < 5 ? 0 : rnd.nextInt(2) + 1;
+            double[] z = new double[D];
+            for (int i = 0; i < D; i++) {
+                z[i] = rnd.nextGaussian();
+            }
+            float[] x = new float[D];
+            for (int i = 0; i < D; i++) {
+                double v = centers[c][i];
+                for (int j = 0; j < D; j++) {
+                    v += mix[i][j] * z[j];
+                }
+                x[i] = (float) v;
+            }
+            out.add(new Labeled(x, labels[c]));
+        }
+        return out;
+    }
+
+    record Labeled(float[] x, String label) {
+    }
+
+    /** The same classifier computed the textbook way: two passes and Gaussian elimination. */
+    static HeadArtifact batchLda(List<Labeled> data, List<String> labels) {
+        int k = labels.size();
+        double[][] means = new double[k][D];
+        int[] counts = new int[k];
+        for (Labeled e : data) {
+            int c = labels.indexOf(e.label());
+            counts[c]++;
+            for (int i = 0; i < D; i++) {
+                means[c][i] += e.x()[i];
+            }
+        }
+        for (int c = 0; c < k; c++) {
+            for (int i = 0; i < D; i++) {
+                means[c][i] /= counts[c];
+            }
+        }
+        double[][] cov = new double[D][D];
+        for (Labeled e : data) {
+            double[] mu = means[labels.indexOf(e.label())];
+            for (int i = 0; i < D; i++) {
+                for (int j = 0; j < D; j++) {
+                    cov[i][j] += (e.x()[i] - mu[i]) * (e.x()[j] - mu[j]);
+                }
+            }
+        }
+        double trace = 0;
+        for (int i = 0; i < D; i++) {
+            for (int j = 0; j < D; j++) {
+                cov[i][j] /= (data.size() - k);
+            }
+            trace += cov[i][i];
+        }
+        for (int i = 0; i < D; i++) {
+            for (int j = 0; j < D; j++) {
+                cov[i][j] = (1 - SHRINKAGE) * cov[i][j] + (i == j ? SHRINKAGE * trace / D : 0);
+            }
+        }
+        float[] w = new float[k * D];
+        float[] b = new float[k];
+        for (int c = 0; c < k; c++) {
+            double[] sol = gaussSolve(cov, means[c]);
+            double dot = 0;
+            for (int i = 0; i < D; i++) {
+                w[c * D + i] = (float) sol[i];
+                dot += sol[i] * means[c][i];
+            }
+            b[c] = (float) (-0.5 * dot + Math.log((double) counts[c] / data.size()));
+        }
+        return new HeadArtifact(labels, List.of(new DenseLayer(D, k, w, b, DenseLayer.Activation.SOFTMAX)));
+    }
+
+    static double[] gaussSolve(double[][] a0, double[] b0) {
+        int n = b0.length;
+        double[][] a = new double[n][];
+        for (int i = 0; i < n; i++) {
+            a[i] = java.util.Arrays.copyOf(a0[i], n + 1);
+            a[i][n] = b0[i];
+        }
+        for (int col = 0; col < n; col++) {
+            int piv = col;
+            for (int r = col + 1; r < n; r++) {
+                if (Math.abs(a[r][col]) > Math.abs(a[piv][col])) {
+                    piv = r;
+                }
+            }
+            double[] t = a[col];
+            a[col] = a[piv];
+            a[piv] = t;
+            for (int r = col + 1; r < n; r++) {
+                double f = a[r][col] / a[col][col];
+                for (int c = col; c <= n; c++) {
+                    a[r][c] -= f * a[col][c];
+                }
+            }
+        }
+        double[] x = new double[n];
+        for (int i = n - 1; i >= 0; i--) {
+            double s = a[i][n];
+            for (int j = i + 1; j < n; j++) {
+                s -= a[i][j] * x[j];
+            }
+            x[i] = s / a[i][i];
+        }
+        return x;
+    }
+
+    static Head trained(List<Labeled> data) {
+        Head head = HeadType.LDA.create(D, new HeadOptions(SHRINKAGE, 25));
+        data.forEach(e -> head.learn(e.x(), e.label()));
+        return head;
+    }
+
+    @Test
+    void shouldMatchBatchComputationOfTheSameClassifier() {
+        // given
+        List<Labeled> data = sample(2_000, 7);
+        // when
+        HeadArtifact streaming = trained(data).export();
+        HeadArtifact batch = batchLda(data, streaming.labels());
+        // then
+        float[] ws = streaming.layers().get(0).weights();
+        float[] wb = batch.layers().get(0).weights();
+        double scale = 0;
+        for (float v : wb) {
+            scale = Math.max(scale, Math.abs(v));
+        }
+        for (int i = 0; i < ws.length; i++) {
+            assertThat((double) ws[i]).isCloseTo(wb[i], within(1e-4 * scale));
+        }
+        float[] bs = streaming.layers().get(0).bias();
+        float[] bb = batch.layers().get(0).bias();
+        for (int i = 0; i < bs.length; i++) {
+            assertThat((double) bs[i]).isCloseTo(bb[i], within(1e-4 * Math.max(1, Math.abs(bb[i]))));
+        }
+        List<Labeled> test = sample(500, 8);
+        for (Labeled e : test) {
+            assertThat(streaming.predict(e.x())).isEqualTo(batch.predict(e.x()));
+        }
+    }
+
+    @Test
+    void shouldLearnSeparableClassesWellAboveChance() {
+        // given: training data and held-out data from the same distribution
+        Head head = trained(sample(2_000, 7));
+        // when
+        List<Labeled> test = sample(1_000, 7).subList(0, 1_000);
+        long hits = test.stream().filter(e -> head.predict(e.x()).orElseThrow().equals(e.label())).count();
+        // then: the majority class is about half; the classes are well apart
+        assertThat(hits / 1000.0).isGreaterThan(0.9);
+    }
+
+    @Test
+    void shouldGiveTheSameClassifierWhateverTheOrderOfExamples() {
+        // given
+        List<Labeled> data = sample(1_500, 11);
+        List<Labeled> shuffled = new ArrayList<>(data);
+        Collections.shuffle(shuffled, new Random(3));
+        // when
+        HeadArtifact a = trained(data).export();
+        HeadArtifact b = trained(shuffled).export();
+        // then
+        for (Labeled e : sample(300, 12)) {
+            float[] pa = a.probabilities(e.x());
+            float[] pb = b.probabilities(e.x());
+            for (String label : a.labels()) {
+                assertThat(pa[a.labels().indexOf(label)])
+                        .isCloseTo(pb[b.labels().indexOf(label)], within(1e-4f));
+            }
+        }
+    }
+
+    @Test
+    void shouldPredictMajorityLabelBeforeFirstSolveAndNothingWhenEmpty() {
+        Head head = HeadType.LDA.create(D, new HeadOptions(SHRINKAGE, 1_000));
+        assertThat(head.predict(new float[D])).isEmpty();
+        List<Labeled> data = sample(10, 1).stream().filter(e -> e.label().equals("a")).toList();
+        data.forEach(e -> head.learn(e.x(), e.label()));
+        assertThat(head.predict(new float[D])).contains("a");
+    }
+
+    @Test
+    void shouldRoundTripTrainingStateExactly() {
+        // given
+        Head head = trained(sample(300, 5));
+        ByteBuffer buf = ByteBuffer.allocate(head.encodedSize());
+        head.encode(buf);
+        assertThat(buf.hasRemaining()).isFalse();
+        buf.flip();
+        // when
+        Head copy = HeadType.LDA.decode(buf);
+        List<Labeled> more = sample(100, 6);
+        more.forEach(e -> {
+            head.learn(e.x(), e.label());
+            copy.learn(e.x(), e.label());
+        });
+        // then
+        assertThat(copy.export()).isEqualTo(head.export());
+        assertThat(copy.examplesLearned()).isEqualTo(400);
+    }
+}

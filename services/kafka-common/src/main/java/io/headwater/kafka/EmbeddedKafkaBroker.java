@@ -1,0 +1,138 @@
+package io.headwater.kafka;
+
+import io.headwater.core.FatalException;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.Properties;
+import java.util.stream.Stream;
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import kafka.tools.StorageTool;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.utils.Time;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A real single-node Kafka broker (KRaft, combined broker and controller) running in this JVM, for
+ * the demo and the integration tests. It is the same broker code as a cluster's, on loopback only.
+ *
+ * <pre>{@code
+ * try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start()) {
+ *     String bootstrap = broker.bootstrapServers();
+ * }
+ * }</pre>
+ */
+public final class EmbeddedKafkaBroker implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafkaBroker.class);
+
+    private final KafkaRaftServer server;
+    private final Path logDir;
+    private final int port;
+    private final boolean deleteOnClose;
+
+    private EmbeddedKafkaBroker(KafkaRaftServer server, Path logDir, int port, boolean deleteOnClose) {
+        this.server = server;
+        this.logDir = logDir;
+        this.port = port;
+        this.deleteOnClose = deleteOnClose;
+    }
+
+    /** Starts a broker on free loopback ports with its data in a temporary directory, deleted on close. */
+    public static EmbeddedKafkaBroker start() {
+        try {
+            return start(Files.createTempDirectory("headwater-kafka-"), true);
+        } catch (IOException e) {
+            throw new FatalException("Failed to create a temporary directory for the embedded broker", e);
+        }
+    }
+
+    /** Starts a broker with its data in {@code logDir}. */
+    public static EmbeddedKafkaBroker start(Path logDir, boolean deleteOnClose) {
+        long t0 = System.nanoTime();
+        int port = freePort();
+        int controllerPort = freePort();
+        Properties p = new Properties();
+        p.put("process.roles", "broker,controller");
+        p.put("node.id", "1");
+        p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+        p.put("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
+        p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
+        p.put("controller.listener.names", "CONTROLLER");
+        p.put("inter.broker.listener.name", "PLAINTEXT");
+        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        p.put("log.dirs", logDir.toAbsolutePath().toString());
+        p.put("num.partitions", "1");
+        p.put("auto.create.topics.enable", "false");
+        p.put("offsets.topic.replication.factor", "1");
+        p.put("offsets.topic.num.partitions", "3");
+        p.put("transaction.state.log.replication.factor", "1");
+        p.put("transaction.state.log.min.isr", "1");
+        p.put("transaction.state.log.num.partitions", "3");
+        p.put("share.coordinator.state.topic.replication.factor", "1");
+        p.put("share.coordinator.state.topic.min.isr", "1");
+        p.put("group.initial.rebalance.delay.ms", "0");
+        // The cleaner's dedupe buffer defaults to 128 MB of heap; compacted topics here are small.
+        p.put("log.cleaner.dedupe.buffer.size", Integer.toString(2 * 1024 * 1024));
+        p.put("message.max.bytes", Integer.toString(Topics.MODEL_MAX_BYTES + 1024));
+        try {
+            Path config = logDir.resolve("server.properties");
+            Files.createDirectories(logDir);
+            try (OutputStream out = Files.newOutputStream(config)) {
+                p.store(out, "Headwater embedded broker");
+            }
+            ByteArrayOutputStream formatOut = new ByteArrayOutputStream();
+            int rc = StorageTool.execute(new String[] {"format", "-t", Uuid.randomUuid().toString(), "-c",
+                config.toString(), "--ignore-formatted"}, new PrintStream(formatOut, true, StandardCharsets.UTF_8));
+            if (rc != 0) {
+                throw new FatalException("Failed to format embedded broker storage in " + logDir + ": "
+                        + formatOut.toString(StandardCharsets.UTF_8));
+            }
+            KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(p), Time.SYSTEM);
+            server.startup();
+            LOG.info("Embedded Kafka broker up on 127.0.0.1:{} in {} ms (data in {})", port,
+                    (System.nanoTime() - t0) / 1_000_000, logDir);
+            return new EmbeddedKafkaBroker(server, logDir, port, deleteOnClose);
+        } catch (IOException e) {
+            throw new FatalException("Failed to start the embedded broker in " + logDir, e);
+        }
+    }
+
+    private static int freePort() {
+        try (ServerSocket s = new ServerSocket(0)) {
+            s.setReuseAddress(true);
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public String bootstrapServers() {
+        return "127.0.0.1:" + port;
+    }
+
+    @Override
+    public void close() {
+        try {
+            server.shutdown();
+            server.awaitShutdown();
+        } catch (RuntimeException e) {
+            LOG.warn("Embedded broker did not shut down cleanly: {}", e.toString());
+        }
+        if (deleteOnClose) {
+            try (Stream<Path> files = Files.walk(logDir)) {
+                files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            } catch (IOException e) {
+                LOG.warn("Could not delete {}: {}", logDir, e.toString());
+            }
+        }
+    }
+}

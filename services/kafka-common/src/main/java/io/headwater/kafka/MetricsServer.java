@@ -1,0 +1,86 @@
+package io.headwater.kafka;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.headwater.core.FatalException;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A small HTTP server with {@code /metrics} (Prometheus text format) and {@code /health}
+ * (200 when every registered check passes, 503 otherwise, with one line per check).
+ *
+ * <pre>{@code
+ * try (MetricsServer server = MetricsServer.start(8080, registry)) {
+ *     server.addHealthCheck("trainer", () -> streams.state().isRunningOrRebalancing());
+ * }
+ * }</pre>
+ */
+public final class MetricsServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(MetricsServer.class);
+
+    private final HttpServer server;
+    private final Map<String, BooleanSupplier> checks = new ConcurrentHashMap<>();
+
+    private MetricsServer(HttpServer server) {
+        this.server = server;
+    }
+
+    /** Starts on the given port (0 = any free port) on all interfaces. */
+    public static MetricsServer start(int port, PrometheusMeterRegistry registry) {
+        try {
+            HttpServer http = HttpServer.create(new InetSocketAddress(port), 0);
+            MetricsServer s = new MetricsServer(http);
+            http.createContext("/metrics", ex -> respond(ex, 200, "text/plain; version=0.0.4; charset=utf-8",
+                    registry.scrape()));
+            http.createContext("/health", s::health);
+            http.setExecutor(null);
+            http.start();
+            LOG.info("Serving /metrics and /health on port {}", s.port());
+            return s;
+        } catch (IOException e) {
+            throw new FatalException("Failed to start the metrics server on port " + port + ": " + e.getMessage(), e);
+        }
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    public void addHealthCheck(String name, BooleanSupplier check) {
+        checks.put(name, check);
+    }
+
+    private void health(HttpExchange ex) throws IOException {
+        StringBuilder body = new StringBuilder();
+        boolean ok = true;
+        for (var e : new java.util.TreeMap<>(checks).entrySet()) {
+            boolean up = e.getValue().getAsBoolean();
+            ok &= up;
+            body.append(e.getKey()).append(' ').append(up ? "UP" : "DOWN").append('\n');
+        }
+        respond(ex, ok ? 200 : 503, "text/plain; charset=utf-8", (ok ? "UP\n" : "DOWN\n") + body);
+    }
+
+    private static void respond(HttpExchange ex, int status, String type, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", type);
+        ex.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}

@@ -1,0 +1,137 @@
+package io.headwater.kafka;
+
+import io.headwater.core.FatalException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The immutable catalog of Headwater's topics under one prefix. Code never spells a topic name.
+ *
+ * <pre>{@code
+ * Topics topics = Topics.withPrefix("headwater.");
+ * producer.send(new ProducerRecord<>(topics.examples().name(), task, json));
+ * }</pre>
+ */
+public final class Topics {
+    private static final Logger LOG = LoggerFactory.getLogger(Topics.class);
+    /** Model candidates and updates carry whole heads: allow up to 8 MB, deliberately. */
+    public static final int MODEL_MAX_BYTES = 8 * 1024 * 1024;
+
+    private final String prefix;
+    private final Topic<String, byte[]> examples;
+    private final Topic<byte[], byte[]> examplesDlq;
+    private final Topic<String, FeatureRecord> features;
+    private final Topic<String, ModelCandidate> modelCandidates;
+    private final Topic<String, ModelUpdate> modelUpdates;
+    private final Topic<String, ModelUpdate> modelHistory;
+
+    private Topics(String prefix) {
+        this.prefix = prefix;
+        Serde<String> str = Serdes.String();
+        Map<String, String> modelSized = Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MODEL_MAX_BYTES));
+        Map<String, String> compacted = Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+                TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MODEL_MAX_BYTES));
+        this.examples = new Topic<>(prefix + "examples", str, Serdes.ByteArray(), Map.of());
+        this.examplesDlq = new Topic<>(prefix + "examples.dlq", Serdes.ByteArray(), Serdes.ByteArray(), Map.of());
+        this.features = new Topic<>(prefix + "features", str, new FeatureRecord.FeatureSerde(), Map.of());
+        this.modelCandidates = new Topic<>(prefix + "model-candidates", str, Json.serde(ModelCandidate.class), modelSized);
+        this.modelUpdates = new Topic<>(prefix + "model-updates", str, Json.serde(ModelUpdate.class), compacted);
+        this.modelHistory = new Topic<>(prefix + "model-history", str, Json.serde(ModelUpdate.class), compacted);
+    }
+
+    public static Topics withPrefix(String prefix) {
+        return new Topics(prefix);
+    }
+
+    public String prefix() {
+        return prefix;
+    }
+
+    /** Labeled examples from producers; key = task id, value = JSON ({@code schemas/example.schema.json}). */
+    public Topic<String, byte[]> examples() {
+        return examples;
+    }
+
+    /** Examples that failed validation: original key and bytes, the reason in headers. */
+    public Topic<byte[], byte[]> examplesDlq() {
+        return examplesDlq;
+    }
+
+    /** Embeddings with labels; key = task id, value = {@code schemas/features-v1.md}. */
+    public Topic<String, FeatureRecord> features() {
+        return features;
+    }
+
+    /** Head versions proposed by the trainer; key = task id. */
+    public Topic<String, ModelCandidate> modelCandidates() {
+        return modelCandidates;
+    }
+
+    /** Published versions, compacted; key = task id, value = {@code schemas/model-update.schema.json}. */
+    public Topic<String, ModelUpdate> modelUpdates() {
+        return modelUpdates;
+    }
+
+    /** Every accepted version, compacted by task + version; key = {@code task@version}. */
+    public Topic<String, ModelUpdate> modelHistory() {
+        return modelHistory;
+    }
+
+    /** Key of a version in {@link #modelHistory()}. */
+    public static String historyKey(String task, long version) {
+        return task + "@" + version;
+    }
+
+    public List<Topic<?, ?>> all() {
+        return List.of(examples, examplesDlq, features, modelCandidates, modelUpdates, modelHistory);
+    }
+
+    /**
+     * Creates the given topics where they are missing. A topic that exists is left as it is.
+     *
+     * @param replicationFactor -1 for the broker's default
+     */
+    public static void ensure(Admin admin, List<Topic<?, ?>> wanted, int partitions, short replicationFactor) {
+        try {
+            Set<String> existing = admin.listTopics().names().get();
+            List<NewTopic> missing = new ArrayList<>();
+            for (Topic<?, ?> t : wanted) {
+                if (!existing.contains(t.name())) {
+                    missing.add(new NewTopic(t.name(), Optional.of(partitions),
+                            replicationFactor < 0 ? Optional.empty() : Optional.of(replicationFactor))
+                            .configs(t.configs()));
+                }
+            }
+            if (missing.isEmpty()) {
+                return;
+            }
+            for (var entry : admin.createTopics(missing).values().entrySet()) {
+                try {
+                    entry.getValue().get();
+                    LOG.info("Created topic {} with {} partitions", entry.getKey(), partitions);
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw e;
+                    }
+                }
+            }
+        } catch (ExecutionException e) {
+            throw new FatalException("Failed to create topics " + wanted + ": " + e.getCause().getMessage(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FatalException("Interrupted while creating topics " + wanted, e);
+        }
+    }
+}

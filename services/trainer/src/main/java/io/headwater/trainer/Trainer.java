@@ -1,0 +1,35 @@
+package io.headwater.trainer;
+
+import io.headwater.kafka.StreamsService;
+import io.headwater.kafka.Topics;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.streams.StreamsConfig;
+
+/**
+ * The trainer service: {@link TrainerTopology} under {@link StreamsService}.
+ *
+ * <pre>{@code
+ * try (StreamsService trainer = Trainer.start(new TrainerConfig(props), registry)) { ... }
+ * }</pre>
+ */
+public final class Trainer {
+    private Trainer() {
+    }
+
+    public static StreamsService start(TrainerConfig config, MeterRegistry registry) {
+        Topics topics = Topics.withPrefix(config.topicPrefix());
+        return StreamsService.start("Trainer", TrainerTopology.build(config, registry), config.raw(),
+                streamsOverrides(config), List.of(topics.features(), topics.modelCandidates()), registry);
+    }
+
+    /** The trainer's own Streams settings. */
+    public static Map<String, Object> streamsOverrides(TrainerConfig config) {
+        return Map.of(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId(),
+                StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.commitIntervalMs(),
+                StreamsConfig.STATE_DIR_CONFIG, config.stateDir(),
+                // Head state is large: let the record cache absorb every update between commits.
+                StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 64L * 1024 * 1024);
+    }
+}

@@ -1,0 +1,101 @@
+package io.headwater.trainer;
+
+import io.headwater.core.HeadOptions;
+import io.headwater.core.HeadType;
+import io.headwater.kafka.HeadwaterConfigs;
+import java.util.Map;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigDef.ValidString;
+
+/**
+ * The trainer's configuration: the common keys plus its own. Unknown keys go to Kafka Streams.
+ *
+ * <pre>{@code
+ * TrainerConfig config = new TrainerConfig(Map.of("trainer.candidate.every.examples", "200"));
+ * }</pre>
+ */
+public final class TrainerConfig {
+    public static final String APPLICATION_ID = "trainer.application.id";
+    public static final String HEAD_TYPE = "trainer.head.type";
+    public static final String LDA_SHRINKAGE = "trainer.lda.shrinkage";
+    public static final String SOLVE_EVERY = "trainer.solve.every";
+    public static final String CANDIDATE_EVERY_EXAMPLES = "trainer.candidate.every.examples";
+    public static final String CANDIDATE_EVERY_MS = "trainer.candidate.every.ms";
+    public static final String ACCURACY_WINDOW = "trainer.accuracy.window";
+    public static final String COMMIT_INTERVAL_MS = "trainer.commit.interval.ms";
+    public static final String STATE_DIR = "trainer.state.dir";
+
+    public static final ConfigDef CONFIG = HeadwaterConfigs.common()
+            .define(APPLICATION_ID, Type.STRING, "headwater-trainer", Importance.HIGH,
+                    "Kafka Streams application id of the trainer (consumer group and internal topic prefix).")
+            .define(HEAD_TYPE, Type.STRING, HeadType.LDA.id(), ValidString.in(HeadType.LDA.id()), Importance.HIGH,
+                    "Head type every task trains.")
+            .define(LDA_SHRINKAGE, Type.DOUBLE, HeadOptions.DEFAULT_LDA_SHRINKAGE, Range.between(0, 1),
+                    Importance.MEDIUM, "How far the LDA covariance is pulled towards a scaled identity (0 = none).")
+            .define(SOLVE_EVERY, Type.INT, HeadOptions.DEFAULT_SOLVE_EVERY, Range.atLeast(1), Importance.LOW,
+                    "Re-solve a closed-form head for test-then-train predictions after this many new examples.")
+            .define(CANDIDATE_EVERY_EXAMPLES, Type.INT, 500, Range.atLeast(1), Importance.HIGH,
+                    "Propose a new head version after this many new examples of a task.")
+            .define(CANDIDATE_EVERY_MS, Type.LONG, 30_000L, Range.atLeast(100), Importance.HIGH,
+                    "Propose a new head version when a task has new examples and this long has passed (wall clock).")
+            .define(ACCURACY_WINDOW, Type.INT, 500, Range.between(1, 1_000_000), Importance.MEDIUM,
+                    "Number of most recent test-then-train predictions the windowed accuracy covers.")
+            .define(COMMIT_INTERVAL_MS, Type.LONG, 1_000L, Range.atLeast(10), Importance.MEDIUM,
+                    "Kafka Streams commit interval: head state is written to its changelog at most this often.")
+            .define(STATE_DIR, Type.STRING, System.getProperty("java.io.tmpdir") + "/headwater-trainer",
+                    Importance.MEDIUM, "Directory of the trainer's local state stores.");
+
+    private final AbstractConfig config;
+
+    public TrainerConfig(Map<String, ?> props) {
+        this.config = HeadwaterConfigs.parse(CONFIG, props);
+    }
+
+    public AbstractConfig raw() {
+        return config;
+    }
+
+    public String applicationId() {
+        return config.getString(APPLICATION_ID);
+    }
+
+    public HeadType headType() {
+        return HeadType.of(config.getString(HEAD_TYPE));
+    }
+
+    public HeadOptions headOptions() {
+        return new HeadOptions(config.getDouble(LDA_SHRINKAGE), config.getInt(SOLVE_EVERY));
+    }
+
+    public int candidateEveryExamples() {
+        return config.getInt(CANDIDATE_EVERY_EXAMPLES);
+    }
+
+    public long candidateEveryMs() {
+        return config.getLong(CANDIDATE_EVERY_MS);
+    }
+
+    public int accuracyWindow() {
+        return config.getInt(ACCURACY_WINDOW);
+    }
+
+    public long commitIntervalMs() {
+        return config.getLong(COMMIT_INTERVAL_MS);
+    }
+
+    public String stateDir() {
+        return config.getString(STATE_DIR);
+    }
+
+    public String topicPrefix() {
+        return config.getString(HeadwaterConfigs.TOPIC_PREFIX);
+    }
+
+    public Map<String, Object> clientProperties() {
+        return HeadwaterConfigs.clientProperties(config);
+    }
+}

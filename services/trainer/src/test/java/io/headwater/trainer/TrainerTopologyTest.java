@@ -1,0 +1,154 @@
+package io.headwater.trainer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.headwater.core.HeadArtifact;
+import io.headwater.kafka.FeatureRecord;
+import io.headwater.kafka.ModelCandidate;
+import io.headwater.kafka.Topics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class TrainerTopologyTest {
+    static final String SHA = "a".repeat(64);
+    static final int D = 8;
+
+    TopologyTestDriver driver;
+    TestInputTopic<String, FeatureRecord> features;
+    TestOutputTopic<String, ModelCandidate> candidates;
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+
+    @BeforeEach
+    void setUp() throws Exception {
+        TrainerConfig config = new TrainerConfig(Map.of(
+                TrainerConfig.CANDIDATE_EVERY_EXAMPLES, "10",
+                TrainerConfig.CANDIDATE_EVERY_MS, "5000",
+                TrainerConfig.ACCURACY_WINDOW, "20",
+                TrainerConfig.SOLVE_EVERY, "5",
+                TrainerConfig.STATE_DIR, Files.createTempDirectory("trainer-test").toString()));
+        Properties props = new Properties();
+        props.putAll(Trainer.streamsOverrides(config));
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        driver = new TopologyTestDriver(TrainerTopology.build(config, meters), props);
+        Topics topics = Topics.withPrefix("headwater.");
+        features = driver.createInputTopic(topics.features().name(), Serdes.String().serializer(),
+                topics.features().valueSerde().serializer());
+        candidates = driver.createOutputTopic(topics.modelCandidates().name(), Serdes.String().deserializer(),
+                topics.modelCandidates().valueSerde().deserializer());
+    }
+
+    @AfterEach
+    void tearDown() {
+        driver.close();
+    }
+
+    static FeatureRecord feature(Random rnd, int i, String sha) {
+        boolean pos = rnd.nextBoolean();
+        float[] x = new float[D];
+        for (int j = 0; j < D; j++) {
+            x[j] = (float) (rnd.nextGaussian() * 0.3 + (pos && j < 2 ? 2 : 0));
+        }
+        return new FeatureRecord("ex-" + i, pos ? "yes" : "no", "test-backbone", sha, -1, "headwater.examples", 0, i, x);
+    }
+
+    @Test
+    void shouldProposeCandidateEveryNExamplesPerTask() {
+        // given
+        Random rnd = new Random(1);
+        // when: 25 examples of task a, 10 of task b
+        for (int i = 0; i < 25; i++) {
+            features.pipeInput("a", feature(rnd, i, SHA));
+        }
+        for (int i = 0; i < 10; i++) {
+            features.pipeInput("b", feature(rnd, i, SHA));
+        }
+        // then
+        List<ModelCandidate> out = candidates.readValuesToList();
+        assertThat(out).extracting(ModelCandidate::task).containsExactly("a", "a", "b");
+        assertThat(out).extracting(c -> c.metrics().examplesLearned()).containsExactly(10L, 20L, 10L);
+        ModelCandidate last = out.get(1);
+        HeadArtifact head = HeadArtifact.decode(Base64.getDecoder().decode(last.artifact()));
+        assertThat(head.inputDimension()).isEqualTo(D);
+        assertThat(head.labels()).containsExactlyInAnyOrderElementsOf(last.labels());
+        assertThat(last.backbone().sha256()).isEqualTo(SHA);
+        assertThat(last.featureOffsets()).containsKey("0");
+        KeyValueStore<String, TaskState> store = driver.getKeyValueStore(TrainerTopology.STATE_STORE);
+        assertThat(store.get("a").head.examplesLearned()).isEqualTo(25);
+        assertThat(store.get("a").examplesSinceCandidate).isEqualTo(5);
+    }
+
+    @Test
+    void shouldProposeLeftoverExamplesAfterTheTimeLimit() {
+        // given
+        Random rnd = new Random(2);
+        for (int i = 0; i < 13; i++) {
+            features.pipeInput("a", feature(rnd, i, SHA));
+        }
+        assertThat(candidates.readValuesToList()).hasSize(1);
+        // when
+        driver.advanceWallClockTime(Duration.ofSeconds(6));
+        // then
+        List<ModelCandidate> out = candidates.readValuesToList();
+        assertThat(out).hasSize(1);
+        assertThat(out.get(0).metrics().examplesLearned()).isEqualTo(13);
+        driver.advanceWallClockTime(Duration.ofSeconds(6));
+        assertThat(candidates.isEmpty()).isTrue();
+    }
+
+    @Test
+    void shouldLearnTheTaskAndScoreTestThenTrain() {
+        // given: two well separated classes
+        Random rnd = new Random(3);
+        for (int i = 0; i < 60; i++) {
+            features.pipeInput("a", feature(rnd, i, SHA));
+        }
+        // then: the last window of predictions, all made before learning, is nearly all right
+        List<ModelCandidate> out = candidates.readValuesToList();
+        ModelCandidate last = out.get(out.size() - 1);
+        assertThat(last.metrics().windowCount()).isEqualTo(20);
+        assertThat(last.metrics().windowedAccuracy()).isGreaterThanOrEqualTo(0.9);
+        assertThat(meters.get("headwater.trainer.examples").counter().count()).isEqualTo(60);
+    }
+
+    @Test
+    void shouldSkipFeaturesFromAnotherBackbone() {
+        Random rnd = new Random(4);
+        for (int i = 0; i < 5; i++) {
+            features.pipeInput("a", feature(rnd, i, SHA));
+        }
+        features.pipeInput("a", feature(rnd, 5, "b".repeat(64)));
+        KeyValueStore<String, TaskState> store = driver.getKeyValueStore(TrainerTopology.STATE_STORE);
+        assertThat(store.get("a").head.examplesLearned()).isEqualTo(5);
+        assertThat(meters.get("headwater.trainer.features.rejected").counter().count()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldRoundTripTaskStateThroughItsSerde() {
+        Random rnd = new Random(5);
+        for (int i = 0; i < 12; i++) {
+            features.pipeInput("a", feature(rnd, i, SHA));
+        }
+        KeyValueStore<String, TaskState> store = driver.getKeyValueStore(TrainerTopology.STATE_STORE);
+        TaskState s = store.get("a");
+        TaskState copy = TaskState.decode(s.encode());
+        assertThat(copy.head.export()).isEqualTo(s.head.export());
+        assertThat(copy.window.accuracy()).isEqualTo(s.window.accuracy());
+        assertThat(copy.featureOffsets).isEqualTo(s.featureOffsets);
+        assertThat(copy.examplesSinceCandidate).isEqualTo(2);
+    }
+}

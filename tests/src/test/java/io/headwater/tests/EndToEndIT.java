@@ -1,0 +1,228 @@
+package io.headwater.tests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.headwater.cli.Datasets;
+import io.headwater.cli.ExampleProducer;
+import io.headwater.cli.ModelUpdateWatcher;
+import io.headwater.cli.Pipeline;
+import io.headwater.core.HeadArtifact;
+import io.headwater.kafka.DeadLetters;
+import io.headwater.kafka.EmbeddedKafkaBroker;
+import io.headwater.kafka.FeatureRecord;
+import io.headwater.kafka.HeadwaterConfigs;
+import io.headwater.kafka.ModelUpdate;
+import io.headwater.kafka.Topics;
+import io.headwater.registry.RegistryConfig;
+import io.headwater.trainer.TrainerConfig;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.LongStream;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The whole loop on a real in-process broker with the real backbone and real data: examples in,
+ * dead letters and features, test-then-train, numbered versions out.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(value = 12, unit = java.util.concurrent.TimeUnit.MINUTES)
+class EndToEndIT {
+    static final Map<String, Integer> EXAMPLES_PER_TASK = Map.of("spam", 1_000, "fine-foods", 1_200);
+    static final Map<String, Double> ACCURACY_FLOOR = Map.of("spam", 0.90, "fine-foods", 0.72);
+    static final long SEED = 42;
+
+    EmbeddedKafkaBroker broker;
+    Pipeline pipeline;
+    ModelUpdateWatcher watcher;
+    Topics topics = Topics.withPrefix("it.");
+    Map<String, Object> clientProps;
+    final Map<String, Set<String>> validIds = new HashMap<>();
+    final List<byte[]> badValues = new ArrayList<>();
+
+    @BeforeAll
+    void runTheLoop() throws Exception {
+        broker = EmbeddedKafkaBroker.start();
+        Map<String, String> props = new HashMap<>();
+        props.put(HeadwaterConfigs.BOOTSTRAP_SERVERS, broker.bootstrapServers());
+        props.put(HeadwaterConfigs.TOPIC_PREFIX, topics.prefix());
+        props.put(TrainerConfig.CANDIDATE_EVERY_EXAMPLES, "250");
+        props.put(TrainerConfig.CANDIDATE_EVERY_MS, "3000");
+        props.put(TrainerConfig.STATE_DIR, Files.createTempDirectory("it-trainer").toString());
+        props.put(RegistryConfig.STATE_DIR, Files.createTempDirectory("it-registry").toString());
+        clientProps = HeadwaterConfigs.clientProperties(HeadwaterConfigs.parse(HeadwaterConfigs.common(), props));
+        pipeline = Pipeline.start(props, new SimpleMeterRegistry());
+        watcher = new ModelUpdateWatcher(clientProps, topics, u -> { });
+
+        try (ExampleProducer producer = new ExampleProducer(clientProps, topics)) {
+            List<String> badKinds = List.of(
+                    "{\"id\": \"bad-json\", \"task\": \"spam\", \"text\": \"unterminated",
+                    "{\"id\": \"bad-no-label\", \"task\": \"spam\", \"text\": \"hello\"}",
+                    "{\"id\": \"bad-empty-text\", \"task\": \"fine-foods\", \"text\": \"\", \"label\": \"great\"}",
+                    "{\"id\": \"bad-key\", \"task\": \"some-other-task\", \"text\": \"hi\", \"label\": \"ham\"}",
+                    "[1, 2, 3]",
+                    "{\"id\": \"bad-label-type\", \"task\": \"fine-foods\", \"text\": \"ok\", \"label\": 7}");
+            int i = 0;
+            for (var e : EXAMPLES_PER_TASK.entrySet()) {
+                String task = e.getKey();
+                List<Datasets.Line> lines = Datasets.shuffled(Datasets.bundled(task), SEED).subList(0, e.getValue());
+                for (Datasets.Line line : lines) {
+                    producer.send(task, line);
+                    validIds.computeIfAbsent(task, t -> new HashSet<>()).add(line.json().orElseThrow().get("id").asText());
+                    // Mix the malformed ones in between valid examples of both tasks.
+                    if (i < badKinds.size() && line.number() % 97 == 0) {
+                        byte[] bad = badKinds.get(i++).getBytes(StandardCharsets.UTF_8);
+                        producer.sendRaw(i % 2 == 0 ? "spam" : "fine-foods", bad);
+                        badValues.add(bad);
+                    }
+                }
+            }
+            while (i < badKinds.size()) {
+                byte[] bad = badKinds.get(i++).getBytes(StandardCharsets.UTF_8);
+                producer.sendRaw("spam", bad);
+                badValues.add(bad);
+            }
+            producer.flush();
+        }
+        long deadline = System.nanoTime() + Duration.ofMinutes(9).toNanos();
+        while (System.nanoTime() < deadline && !allLearned()) {
+            assertThat(pipeline.healthy()).as("every service is up").isTrue();
+            Thread.sleep(500);
+        }
+    }
+
+    private boolean allLearned() {
+        return validIds.entrySet().stream().allMatch(e -> watcher.latest(e.getKey())
+                .map(u -> u.metrics().examplesLearned() == e.getValue().size()).orElse(false));
+    }
+
+    @AfterAll
+    void tearDown() {
+        if (watcher != null) {
+            watcher.close();
+        }
+        if (pipeline != null) {
+            pipeline.close();
+        }
+        if (broker != null) {
+            broker.close();
+        }
+    }
+
+    @Test
+    void shouldCountEveryValidExampleExactlyOnceInTheNewestVersion() {
+        for (var e : validIds.entrySet()) {
+            ModelUpdate last = watcher.latest(e.getKey()).orElseThrow();
+            assertThat(last.metrics().examplesLearned()).as(e.getKey()).isEqualTo(e.getValue().size());
+        }
+    }
+
+    @Test
+    void shouldNumberVersionsFromOneWithoutGaps() {
+        Map<String, List<Long>> history = new HashMap<>();
+        for (ConsumerRecord<String, ModelUpdate> r : readAll(topics.modelHistory().name(),
+                topics.modelHistory().valueSerde().deserializer())) {
+            history.computeIfAbsent(r.value().task(), t -> new ArrayList<>()).add(r.value().version());
+            assertThat(r.key()).isEqualTo(Topics.historyKey(r.value().task(), r.value().version()));
+        }
+        for (String task : validIds.keySet()) {
+            List<Long> versions = watcher.updates(task).stream().map(ModelUpdate::version).toList();
+            assertThat(versions.size()).as("several versions of " + task).isGreaterThanOrEqualTo(3);
+            assertThat(versions).as(task).containsExactlyElementsOf(
+                    LongStream.rangeClosed(1, versions.size()).boxed().toList());
+            assertThat(history.get(task)).as("history of " + task).containsExactlyElementsOf(versions);
+        }
+    }
+
+    @Test
+    void shouldClearTheAccuracyFloors() {
+        for (var e : ACCURACY_FLOOR.entrySet()) {
+            ModelUpdate last = watcher.latest(e.getKey()).orElseThrow();
+            assertThat(last.metrics().windowCount()).isEqualTo(last.metrics().window());
+            assertThat(last.metrics().windowedAccuracy()).as("windowed accuracy of " + e.getKey())
+                    .isGreaterThanOrEqualTo(e.getValue());
+        }
+    }
+
+    @Test
+    void shouldPublishVerifiableHeadsForTheBackboneInUse() {
+        for (String task : validIds.keySet()) {
+            ModelUpdate last = watcher.latest(task).orElseThrow();
+            byte[] bytes = Base64.getDecoder().decode(last.artifact().data());
+            assertThat(HeadArtifact.sha256(bytes)).isEqualTo(last.artifact().sha256());
+            HeadArtifact head = HeadArtifact.decode(bytes);
+            assertThat(head.labels()).containsExactlyInAnyOrderElementsOf(last.labels());
+            assertThat(head.inputDimension()).isEqualTo(pipeline.backbone().dimension());
+            assertThat(last.backbone().sha256()).isEqualTo(pipeline.backbone().sha256());
+        }
+    }
+
+    @Test
+    void shouldDeadLetterEveryInvalidExampleWithAReasonAndLoseNothingElse() {
+        List<ConsumerRecord<byte[], byte[]>> dlq = readAll(topics.examplesDlq().name(),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        assertThat(dlq).hasSize(badValues.size());
+        assertThat(dlq).extracting(r -> new String(r.value(), StandardCharsets.UTF_8))
+                .containsExactlyInAnyOrderElementsOf(badValues.stream()
+                        .map(b -> new String(b, StandardCharsets.UTF_8)).toList());
+        for (ConsumerRecord<byte[], byte[]> r : dlq) {
+            assertThat(DeadLetters.header(r.headers(), DeadLetters.REASON)).isNotBlank();
+            assertThat(DeadLetters.header(r.headers(), DeadLetters.ERROR)).isIn("json", "schema", "key");
+            assertThat(DeadLetters.header(r.headers(), DeadLetters.SOURCE_TOPIC)).isEqualTo(topics.examples().name());
+        }
+        Map<String, List<String>> featureIds = new HashMap<>();
+        for (ConsumerRecord<String, FeatureRecord> r : readAll(topics.features().name(),
+                topics.features().valueSerde().deserializer())) {
+            featureIds.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r.value().exampleId());
+            assertThat(r.value().embedding()).hasSize(pipeline.backbone().dimension());
+        }
+        for (var e : validIds.entrySet()) {
+            assertThat(featureIds.get(e.getKey())).as("features of " + e.getKey())
+                    .hasSize(e.getValue().size())
+                    .containsExactlyInAnyOrderElementsOf(e.getValue());
+        }
+    }
+
+    private <V> List<ConsumerRecord<String, V>> readAll(String topic, Deserializer<V> valueDeserializer) {
+        return readAll(topic, valueDeserializer, new StringDeserializer());
+    }
+
+    private <K, V> List<ConsumerRecord<K, V>> readAll(String topic, Deserializer<V> valueDeserializer,
+                                                      Deserializer<K> keyDeserializer) {
+        Map<String, Object> props = new HashMap<>(clientProps);
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, "it-reader-" + java.util.UUID.randomUUID());
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.MODEL_MAX_BYTES + 1024);
+        List<ConsumerRecord<K, V>> out = new ArrayList<>();
+        try (KafkaConsumer<K, V> c = new KafkaConsumer<>(props, keyDeserializer, valueDeserializer)) {
+            c.subscribe(List.of(topic));
+            int emptyPolls = 0;
+            while (emptyPolls < 6) {
+                var records = c.poll(Duration.ofMillis(500));
+                emptyPolls = records.isEmpty() ? emptyPolls + 1 : 0;
+                records.forEach(out::add);
+            }
+        }
+        return out;
+    }
+
+}
