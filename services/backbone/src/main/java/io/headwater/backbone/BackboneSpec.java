@@ -40,7 +40,7 @@ public record BackboneSpec(String name, int maxTokens, int batchSize, int intraO
             throw new ConfigException("backbone.batch.size must be >= 1, found " + batchSize);
         }
         if (intraOpThreads < 0) {
-            throw new ConfigException("backbone.intra.op.threads must be >= 0, found " + intraOpThreads);
+            throw new ConfigException("backbone.threads must be >= 0, found " + intraOpThreads);
         }
     }
 

@@ -38,7 +38,7 @@ class BackboneSpecTest {
     void shouldRejectNegativeThreads() {
         assertThatThrownBy(() -> new BackboneSpec("all-minilm-l6-v2-q", 256, 32, -1))
                 .isInstanceOf(ConfigException.class)
-                .hasMessage("backbone.intra.op.threads must be >= 0, found -1");
+                .hasMessage("backbone.threads must be >= 0, found -1");
     }
 
     @Test

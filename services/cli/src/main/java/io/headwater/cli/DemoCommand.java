@@ -80,6 +80,8 @@ final class DemoCommand implements Callable<Integer> {
         props.putIfAbsent(TrainerConfig.STATE_DIR, Files.createTempDirectory("headwater-trainer-").toString());
         props.putIfAbsent(RegistryConfig.STATE_DIR, Files.createTempDirectory("headwater-registry-").toString());
         props.putIfAbsent(HeadwaterConfigs.METRICS_PORT, Integer.toString(metricsPort));
+        // A demo's stream ends: publish what is left after a few seconds, not the service default of 30.
+        props.putIfAbsent(TrainerConfig.CANDIDATE_EVERY_MS, "5000");
         // Validate every config before the broker starts, so a typo fails in a second.
         Pipeline.validate(props);
 

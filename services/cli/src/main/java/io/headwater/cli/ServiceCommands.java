@@ -49,6 +49,7 @@ final class ServiceCommands {
             ExtractorConfig config = new ExtractorConfig(props);
             PrometheusMeterRegistry meters = Meters.registry("extractor");
             Optional<MetricsServer> server = Meters.serve(props, DEFAULT_METRICS_PORT, meters);
+            io.headwater.extractor.Extractor.ensureTopics(config);
             Backbone backbone = Backbone.load(config.backboneSpec());
             io.headwater.extractor.Extractor extractor = new io.headwater.extractor.Extractor(config, backbone, meters);
             server.ifPresent(s -> s.addHealthCheck("extractor", extractor::healthy));

@@ -53,93 +53,6 @@ class LdaHeadTest {
     record Labeled(float[] x, String label) {
     }
 
-    /** The same classifier computed the textbook way: two passes and Gaussian elimination. */
-    static HeadArtifact batchLda(List<Labeled> data, List<String> labels) {
-        int k = labels.size();
-        double[][] means = new double[k][D];
-        int[] counts = new int[k];
-        for (Labeled e : data) {
-            int c = labels.indexOf(e.label());
-            counts[c]++;
-            for (int i = 0; i < D; i++) {
-                means[c][i] += e.x()[i];
-            }
-        }
-        for (int c = 0; c < k; c++) {
-            for (int i = 0; i < D; i++) {
-                means[c][i] /= counts[c];
-            }
-        }
-        double[][] cov = new double[D][D];
-        for (Labeled e : data) {
-            double[] mu = means[labels.indexOf(e.label())];
-            for (int i = 0; i < D; i++) {
-                for (int j = 0; j < D; j++) {
-                    cov[i][j] += (e.x()[i] - mu[i]) * (e.x()[j] - mu[j]);
-                }
-            }
-        }
-        double trace = 0;
-        for (int i = 0; i < D; i++) {
-            for (int j = 0; j < D; j++) {
-                cov[i][j] /= (data.size() - k);
-            }
-            trace += cov[i][i];
-        }
-        for (int i = 0; i < D; i++) {
-            for (int j = 0; j < D; j++) {
-                cov[i][j] = (1 - SHRINKAGE) * cov[i][j] + (i == j ? SHRINKAGE * trace / D : 0);
-            }
-        }
-        float[] w = new float[k * D];
-        float[] b = new float[k];
-        for (int c = 0; c < k; c++) {
-            double[] sol = gaussSolve(cov, means[c]);
-            double dot = 0;
-            for (int i = 0; i < D; i++) {
-                w[c * D + i] = (float) sol[i];
-                dot += sol[i] * means[c][i];
-            }
-            b[c] = (float) (-0.5 * dot + Math.log((double) counts[c] / data.size()));
-        }
-        return new HeadArtifact(labels, List.of(new DenseLayer(D, k, w, b, DenseLayer.Activation.SOFTMAX)));
-    }
-
-    static double[] gaussSolve(double[][] a0, double[] b0) {
-        int n = b0.length;
-        double[][] a = new double[n][];
-        for (int i = 0; i < n; i++) {
-            a[i] = java.util.Arrays.copyOf(a0[i], n + 1);
-            a[i][n] = b0[i];
-        }
-        for (int col = 0; col < n; col++) {
-            int piv = col;
-            for (int r = col + 1; r < n; r++) {
-                if (Math.abs(a[r][col]) > Math.abs(a[piv][col])) {
-                    piv = r;
-                }
-            }
-            double[] t = a[col];
-            a[col] = a[piv];
-            a[piv] = t;
-            for (int r = col + 1; r < n; r++) {
-                double f = a[r][col] / a[col][col];
-                for (int c = col; c <= n; c++) {
-                    a[r][c] -= f * a[col][c];
-                }
-            }
-        }
-        double[] x = new double[n];
-        for (int i = n - 1; i >= 0; i--) {
-            double s = a[i][n];
-            for (int j = i + 1; j < n; j++) {
-                s -= a[i][j] * x[j];
-            }
-            x[i] = s / a[i][i];
-        }
-        return x;
-    }
-
     static Head trained(List<Labeled> data) {
         Head head = HeadType.LDA.create(D, new HeadOptions(SHRINKAGE, 25));
         data.forEach(e -> head.learn(e.x(), e.label()));
@@ -152,7 +65,8 @@ class LdaHeadTest {
         List<Labeled> data = sample(2_000, 7);
         // when
         HeadArtifact streaming = trained(data).export();
-        HeadArtifact batch = batchLda(data, streaming.labels());
+        HeadArtifact batch = BatchLda.solve(data.stream().map(e -> e.x()).toList(),
+                data.stream().map(e -> e.label()).toList(), streaming.labels(), SHRINKAGE);
         // then
         float[] ws = streaming.layers().get(0).weights();
         float[] wb = batch.layers().get(0).weights();

@@ -6,6 +6,7 @@ import io.headwater.kafka.DeadLetters;
 import io.headwater.kafka.Example;
 import io.headwater.kafka.ExampleParser;
 import io.headwater.kafka.FeatureRecord;
+import io.headwater.kafka.HeadwaterConfigs;
 import io.headwater.kafka.Topics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -20,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -68,6 +70,7 @@ public final class Extractor implements Runnable, AutoCloseable {
     private final DistributionSummary batchSize;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean running = true;
+    private volatile boolean started;
     private volatile KafkaConsumer<byte[], byte[]> consumer;
     private volatile boolean healthy = true;
 
@@ -94,8 +97,19 @@ public final class Extractor implements Runnable, AutoCloseable {
         return healthy;
     }
 
+    /** Creates the topics the extractor reads and writes where they are missing. */
+    public static void ensureTopics(ExtractorConfig config) {
+        Topics topics = Topics.withPrefix(config.topicPrefix());
+        try (Admin admin = Admin.create(config.clientProperties())) {
+            Topics.ensure(admin, List.of(topics.examples(), topics.examplesDlq(), topics.features()),
+                    config.raw().getInt(HeadwaterConfigs.TOPIC_PARTITIONS),
+                    config.raw().getShort(HeadwaterConfigs.TOPIC_REPLICATION_FACTOR));
+        }
+    }
+
     @Override
     public void run() {
+        started = true;
         Map<String, Object> consumerProps = new HashMap<>(config.clientProperties());
         consumerProps.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
         consumerProps.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -213,6 +227,9 @@ public final class Extractor implements Runnable, AutoCloseable {
     @Override
     public void close() {
         running = false;
+        if (!started) {
+            return;
+        }
         KafkaConsumer<byte[], byte[]> c = consumer;
         if (c != null) {
             c.wakeup();

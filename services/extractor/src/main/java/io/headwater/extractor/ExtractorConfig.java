@@ -37,9 +37,9 @@ public final class ExtractorConfig {
             .define(BACKBONE_MAX_TOKENS, Type.INT, BackboneSpec.defaults().maxTokens(), Range.between(8, 512),
                     Importance.MEDIUM, "Texts are truncated to this many tokens.")
             .define(BACKBONE_BATCH_SIZE, Type.INT, BackboneSpec.defaults().batchSize(), Range.between(1, 4096),
-                    Importance.MEDIUM, "Texts per backbone run; texts are grouped by length first.")
+                    Importance.MEDIUM, "Texts per backbone run for models that batch (texts are sorted by length first); the int8 MiniLM runs one text per run, since its dynamic quantization makes a batch change each text's vector.")
             .define(BACKBONE_THREADS, Type.INT, BackboneSpec.defaults().intraOpThreads(), Range.between(0, 1024),
-                    Importance.MEDIUM, "ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose (all cores).");
+                    Importance.MEDIUM, "Cores the backbone uses: for the int8 MiniLM, texts embedded at once (one thread each); for batching models, ONNX Runtime intra-op threads. 0 = one per core.");
 
     private final AbstractConfig config;
 

@@ -4,7 +4,12 @@ import io.headwater.kafka.Json;
 import io.headwater.kafka.ModelUpdate;
 import io.headwater.kafka.Topics;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import java.util.Set;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Utils;
+import org.apache.kafka.streams.processor.StreamPartitioner;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.state.Stores;
 
@@ -31,8 +36,13 @@ public final class RegistryTopology {
                 Json.serde(ModelUpdate.class)), "publish");
         t.addSink(UPDATES_SINK, topics.modelUpdates().name(), Serdes.String().serializer(),
                 topics.modelUpdates().valueSerde().serializer(), "publish");
+        // History keys are task@version (so compaction keeps every version) but are partitioned by
+        // task alone, as on model-updates: one task's history stays in order, in one partition.
+        StreamPartitioner<String, ModelUpdate> byTask = (topic, key, value, partitions) ->
+                Optional.of(Set.of(Utils.toPositive(Utils.murmur2(value.task().getBytes(StandardCharsets.UTF_8)))
+                        % partitions));
         t.addSink(HISTORY_SINK, topics.modelHistory().name(), Serdes.String().serializer(),
-                topics.modelHistory().valueSerde().serializer(), "publish");
+                topics.modelHistory().valueSerde().serializer(), byTask, "publish");
         return t;
     }
 }

@@ -1,0 +1,74 @@
+package io.headwater.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class ExampleParserTest {
+    static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    ExampleParser parser = ExampleParser.instance();
+
+    @Test
+    void shouldParseAValidExample() {
+        Example e = parser.parse(Optional.of("spam"), utf8(
+                "{\"id\":\"1\",\"task\":\"spam\",\"text\":\"hello\",\"label\":\"ham\",\"eventTime\":\"2026-11-27T18:00:00Z\",\"extra\":1}"));
+        assertThat(e).isEqualTo(new Example("1", "spam", "hello", "ham", 1_795_802_400_000L));
+    }
+
+    @Test
+    void shouldAcceptEpochMillisAndNoKey() {
+        Example e = parser.parse(Optional.empty(), utf8("{\"id\":\"1\",\"task\":\"t\",\"text\":\"x\",\"label\":\"y\",\"eventTime\":5}"));
+        assertThat(e.eventTimeMs()).isEqualTo(5);
+    }
+
+    @Test
+    void shouldRoundTripThroughProducerJson() {
+        Example e = new Example("9", "task-1", "some \"quoted\" text", "a", 1234);
+        assertThat(parser.parse(Optional.of("task-1"), ExampleParser.toJson(e))).isEqualTo(e);
+    }
+
+    @Test
+    void shouldRejectBrokenJsonAsJson() {
+        assertThatThrownBy(() -> parser.parse(Optional.empty(), utf8("{\"id\": \"1\", \"text\": \"unterminated")))
+                .isInstanceOfSatisfying(ExampleParser.InvalidExample.class, e -> assertThat(e.kind()).isEqualTo("json"))
+                .hasMessageStartingWith("not valid JSON");
+    }
+
+    @Test
+    void shouldRejectMissingLabelNamingTheField() {
+        assertThatThrownBy(() -> parser.parse(Optional.empty(), utf8("{\"id\":\"1\",\"task\":\"t\",\"text\":\"x\"}")))
+                .isInstanceOfSatisfying(ExampleParser.InvalidExample.class, e -> assertThat(e.kind()).isEqualTo("schema"))
+                .hasMessageContaining("label");
+    }
+
+    @Test
+    void shouldRejectEmptyTextAndWrongTypes() {
+        assertThatThrownBy(() -> parser.parse(Optional.empty(), utf8("{\"id\":\"1\",\"task\":\"t\",\"text\":\"\",\"label\":\"y\"}")))
+                .hasMessageContaining("text");
+        assertThatThrownBy(() -> parser.parse(Optional.empty(), utf8("{\"id\":\"1\",\"task\":\"t\",\"text\":\"x\",\"label\":7}")))
+                .hasMessageContaining("label");
+        assertThatThrownBy(() -> parser.parse(Optional.empty(), utf8("[1,2]")))
+                .hasMessageContaining("does not match example.schema.json");
+        assertThatThrownBy(() -> parser.parse(Optional.empty(), utf8("{\"id\":\"1\",\"task\":\"bad task!\",\"text\":\"x\",\"label\":\"y\"}")))
+                .hasMessageContaining("task");
+    }
+
+    @Test
+    void shouldRejectKeyThatIsNotTheTask() {
+        assertThatThrownBy(() -> parser.parse(Optional.of("spam"), utf8("{\"id\":\"1\",\"task\":\"food\",\"text\":\"x\",\"label\":\"y\"}")))
+                .isInstanceOfSatisfying(ExampleParser.InvalidExample.class, e -> assertThat(e.kind()).isEqualTo("key"))
+                .hasMessage("record key 'spam' does not match task 'food'");
+    }
+
+    @Test
+    void shouldRejectUnparseableEventTime() {
+        assertThatThrownBy(() -> parser.parse(Optional.empty(), utf8("{\"id\":\"1\",\"task\":\"t\",\"text\":\"x\",\"label\":\"y\",\"eventTime\":\"yesterday\"}")))
+                .hasMessage("eventTime 'yesterday' is not an ISO-8601 instant");
+    }
+}
