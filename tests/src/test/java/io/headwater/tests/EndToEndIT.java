@@ -27,9 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.LongStream;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -177,7 +175,7 @@ class EndToEndIT {
 
     @Test
     void shouldDeadLetterEveryInvalidExampleWithAReasonAndLoseNothingElse() {
-        List<ConsumerRecord<byte[], byte[]>> dlq = readAll(topics.examplesDlq().name(),
+        List<ConsumerRecord<byte[], byte[]>> dlq = TopicReader.readAll(clientProps, topics.examplesDlq().name(),
                 new ByteArrayDeserializer(), new ByteArrayDeserializer());
         assertThat(dlq).hasSize(badValues.size());
         assertThat(dlq).extracting(r -> new String(r.value(), StandardCharsets.UTF_8))
@@ -202,27 +200,6 @@ class EndToEndIT {
     }
 
     private <V> List<ConsumerRecord<String, V>> readAll(String topic, Deserializer<V> valueDeserializer) {
-        return readAll(topic, valueDeserializer, new StringDeserializer());
+        return TopicReader.readAll(clientProps, topic, new StringDeserializer(), valueDeserializer);
     }
-
-    private <K, V> List<ConsumerRecord<K, V>> readAll(String topic, Deserializer<V> valueDeserializer,
-                                                      Deserializer<K> keyDeserializer) {
-        Map<String, Object> props = new HashMap<>(clientProps);
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, "it-reader-" + java.util.UUID.randomUUID());
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.MODEL_MAX_BYTES + 1024);
-        List<ConsumerRecord<K, V>> out = new ArrayList<>();
-        try (KafkaConsumer<K, V> c = new KafkaConsumer<>(props, keyDeserializer, valueDeserializer)) {
-            c.subscribe(List.of(topic));
-            int emptyPolls = 0;
-            while (emptyPolls < 6) {
-                var records = c.poll(Duration.ofMillis(500));
-                emptyPolls = records.isEmpty() ? emptyPolls + 1 : 0;
-                records.forEach(out::add);
-            }
-        }
-        return out;
-    }
-
 }

@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -58,6 +59,12 @@ import org.slf4j.LoggerFactory;
 public final class Extractor implements Runnable, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Extractor.class);
     private static final Duration POLL = Duration.ofMillis(200);
+    /**
+     * Fault injection for the crash test: when set to N, the JVM halts in the N-th transaction after
+     * its records reached the broker and before the commit, as a crash there would.
+     */
+    static final String HALT_BEFORE_COMMIT_PROPERTY = "headwater.extractor.halt.before.commit";
+    private static final long HALT_BEFORE_COMMIT = Long.getLong(HALT_BEFORE_COMMIT_PROPERTY, -1);
 
     private final ExtractorConfig config;
     private final Backbone backbone;
@@ -68,6 +75,11 @@ public final class Extractor implements Runnable, AutoCloseable {
     private final Counter transactionsAborted;
     private final Timer backboneTime;
     private final DistributionSummary batchSize;
+    private final Optional<EmbeddingCache> cache;
+    private final Counter cacheHits;
+    private final Counter textsEmbedded;
+    private final Counter vectorsGiven;
+    private long transactions;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean running = true;
     private volatile boolean started;
@@ -87,9 +99,18 @@ public final class Extractor implements Runnable, AutoCloseable {
                 .description("Transactions aborted and retried").register(registry);
         this.backboneTime = Timer.builder("headwater.extractor.backbone.latency")
                 .description("Time to embed one poll's texts").publishPercentileHistogram().register(registry);
+        this.cache = config.cacheDir().map(dir -> EmbeddingCache.open(dir,
+                backbone.sha256() + "/" + backbone.spec().maxTokens()));
+        this.cacheHits = Counter.builder("headwater.extractor.cache.hits")
+                .description("Texts whose embedding came from the cache, not the backbone").register(registry);
+        this.textsEmbedded = Counter.builder("headwater.extractor.backbone.texts")
+                .description("Texts run through the backbone").register(registry);
+        this.vectorsGiven = Counter.builder("headwater.extractor.vectors")
+                .description("Examples that carried their own vector").register(registry);
         this.batchSize = DistributionSummary.builder("headwater.extractor.poll.size")
                 .description("Valid examples per transaction").baseUnit("examples").register(registry);
-        registry.gauge("headwater.extractor.backbone.calls", backbone, b -> b.calls());
+        io.micrometer.core.instrument.Gauge.builder("headwater.extractor.backbone.calls", backbone, Backbone::calls)
+                .description("ONNX Runtime session runs").register(registry);
     }
 
     /** False once the loop has stopped on an error. */
@@ -110,14 +131,18 @@ public final class Extractor implements Runnable, AutoCloseable {
     @Override
     public void run() {
         started = true;
+        String transactionalId = config.transactionalId();
         Map<String, Object> consumerProps = new HashMap<>(config.clientProperties());
+        // Static membership under the same stable id: a restarted instance takes its partitions
+        // back at once instead of waiting out its predecessor's session timeout.
+        consumerProps.putIfAbsent(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, transactionalId);
         consumerProps.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
         consumerProps.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         consumerProps.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         consumerProps.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         consumerProps.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.maxPollRecords());
         Map<String, Object> producerProps = new HashMap<>(config.clientProperties());
-        producerProps.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.transactionalId());
+        producerProps.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
         producerProps.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         producerProps.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 5);
         producerProps.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
@@ -161,6 +186,11 @@ public final class Extractor implements Runnable, AutoCloseable {
             List<ProducerRecord<byte[], byte[]>> out = transform(records);
             out.forEach(producer::send);
             producer.sendOffsetsToTransaction(nextOffsets(records), c.groupMetadata());
+            if (++transactions == HALT_BEFORE_COMMIT) {
+                producer.flush();
+                LOG.error("Halting before committing transaction {} ({} set)", transactions, HALT_BEFORE_COMMIT_PROPERTY);
+                Runtime.getRuntime().halt(99);
+            }
             producer.commitTransaction();
             examplesIn.increment(records.count());
         } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
@@ -181,7 +211,12 @@ public final class Extractor implements Runnable, AutoCloseable {
         for (ConsumerRecord<byte[], byte[]> r : records) {
             try {
                 Optional<String> key = Optional.ofNullable(r.key()).map(k -> new String(k, StandardCharsets.UTF_8));
-                examples.add(ExampleParser.instance().parse(key, r.value()));
+                Example e = ExampleParser.instance().parse(key, r.value());
+                if (e.input() instanceof Example.Vector v && v.values().length != backbone.dimension()) {
+                    throw new ExampleParser.InvalidExample("vector", "vector has " + v.values().length
+                            + " values but backbone " + backbone.id() + " gives " + backbone.dimension());
+                }
+                examples.add(e);
                 valid.add(r);
             } catch (ExampleParser.InvalidExample e) {
                 LOG.debug("Dead-lettering {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), e.getMessage());
@@ -190,22 +225,57 @@ public final class Extractor implements Runnable, AutoCloseable {
                 out.add(DeadLetters.of(topics.examplesDlq(), r, e.kind(), e.getMessage()));
             }
         }
+        float[][] vectors = embed(examples);
+        var serializer = topics.features().valueSerde().serializer();
+        for (int i = 0; i < examples.size(); i++) {
+            Example e = examples.get(i);
+            ConsumerRecord<byte[], byte[]> src = valid.get(i);
+            FeatureRecord f = new FeatureRecord(e.id(), e.label(), backbone.id(), backbone.sha256(),
+                    e.eventTimeMs(), src.topic(), src.partition(), src.offset(), vectors[i]);
+            out.add(new ProducerRecord<>(topics.features().name(), e.task().getBytes(StandardCharsets.UTF_8),
+                    serializer.serialize(topics.features().name(), f)));
+        }
+        featuresOut.increment(examples.size());
         if (!examples.isEmpty()) {
-            List<String> texts = examples.stream().map(Example::text).toList();
-            float[][] vectors = backboneTime.record(() -> backbone.embed(texts));
             batchSize.record(examples.size());
-            var serializer = topics.features().valueSerde().serializer();
-            for (int i = 0; i < examples.size(); i++) {
-                Example e = examples.get(i);
-                ConsumerRecord<byte[], byte[]> src = valid.get(i);
-                FeatureRecord f = new FeatureRecord(e.id(), e.label(), backbone.id(), backbone.sha256(),
-                        e.eventTimeMs(), src.topic(), src.partition(), src.offset(), vectors[i]);
-                out.add(new ProducerRecord<>(topics.features().name(), e.task().getBytes(StandardCharsets.UTF_8),
-                        serializer.serialize(topics.features().name(), f)));
-            }
-            featuresOut.increment(examples.size());
         }
         return out;
+    }
+
+    /**
+     * One vector per example: given ones as they are, cached ones from the cache, and the rest
+     * (each distinct text once) from one backbone call.
+     */
+    private float[][] embed(List<Example> examples) {
+        float[][] vectors = new float[examples.size()][];
+        Map<String, List<Integer>> missing = new LinkedHashMap<>();
+        for (int i = 0; i < examples.size(); i++) {
+            Example.Input input = examples.get(i).input();
+            if (input instanceof Example.Vector v) {
+                vectors[i] = v.values();
+                vectorsGiven.increment();
+            } else if (input instanceof Example.Text t) {
+                Optional<float[]> hit = cache.flatMap(c -> c.get(t.text()));
+                if (hit.isPresent()) {
+                    vectors[i] = hit.get();
+                    cacheHits.increment();
+                } else {
+                    missing.computeIfAbsent(t.text(), k -> new ArrayList<>()).add(i);
+                }
+            }
+        }
+        if (!missing.isEmpty()) {
+            List<String> texts = new ArrayList<>(missing.keySet());
+            float[][] computed = backboneTime.record(() -> backbone.embed(texts));
+            for (int j = 0; j < texts.size(); j++) {
+                float[] v = computed[j];
+                String text = texts.get(j);
+                cache.ifPresent(c -> c.put(text, v));
+                missing.get(text).forEach(i -> vectors[i] = v);
+            }
+            textsEmbedded.increment(texts.size());
+        }
+        return vectors;
     }
 
     private static Map<TopicPartition, OffsetAndMetadata> nextOffsets(ConsumerRecords<byte[], byte[]> records) {
@@ -228,6 +298,7 @@ public final class Extractor implements Runnable, AutoCloseable {
     public void close() {
         running = false;
         if (!started) {
+            cache.ifPresent(EmbeddingCache::close);
             return;
         }
         KafkaConsumer<byte[], byte[]> c = consumer;
@@ -241,5 +312,6 @@ public final class Extractor implements Runnable, AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        cache.ifPresent(EmbeddingCache::close);
     }
 }

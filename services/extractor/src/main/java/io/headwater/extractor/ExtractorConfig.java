@@ -20,6 +20,7 @@ public final class ExtractorConfig {
     public static final String GROUP_ID = "extractor.group.id";
     public static final String TRANSACTIONAL_ID = "extractor.transactional.id";
     public static final String MAX_POLL_RECORDS = "extractor.max.poll.records";
+    public static final String CACHE_DIR = "extractor.cache.dir";
     public static final String BACKBONE_NAME = "backbone.name";
     public static final String BACKBONE_MAX_TOKENS = "backbone.max.tokens";
     public static final String BACKBONE_BATCH_SIZE = "backbone.batch.size";
@@ -28,8 +29,10 @@ public final class ExtractorConfig {
     public static final ConfigDef CONFIG = HeadwaterConfigs.common()
             .define(GROUP_ID, Type.STRING, "headwater-extractor", Importance.MEDIUM,
                     "Consumer group of the extractor instances.")
-            .define(TRANSACTIONAL_ID, Type.STRING, "", Importance.LOW,
-                    "Transactional id of this instance's producer; empty makes one from the group id and a random suffix.")
+            .define(TRANSACTIONAL_ID, Type.STRING, "", Importance.MEDIUM,
+                    "Transactional id of this instance's producer, also its consumer's group.instance.id (static membership). It must be unique per instance and stable across its restarts, so a restarted instance fences off and aborts its predecessor's open transaction and takes its partitions back at once. Empty means <group id>-<host name>: set it when several instances share a host.")
+            .define(CACHE_DIR, Type.STRING, System.getProperty("java.io.tmpdir") + "/headwater-embedding-cache",
+                    Importance.MEDIUM, "Directory of the local embedding cache (RocksDB), keyed by backbone and content hash: a replay or a second task on the same texts does not run the backbone again. Empty disables it.")
             .define(MAX_POLL_RECORDS, Type.INT, 256, Range.between(1, 100_000), Importance.MEDIUM,
                     "Examples read per poll; each poll is embedded and committed as one transaction.")
             .define(BACKBONE_NAME, Type.STRING, BackboneSpec.defaults().name(), Importance.HIGH,
@@ -57,7 +60,21 @@ public final class ExtractorConfig {
 
     public String transactionalId() {
         String id = config.getString(TRANSACTIONAL_ID);
-        return id.isEmpty() ? groupId() + "-" + java.util.UUID.randomUUID() : id;
+        return id.isEmpty() ? groupId() + "-" + hostName() : id;
+    }
+
+    private static String hostName() {
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            return "localhost";
+        }
+    }
+
+    /** The embedding cache directory, or empty when the cache is off. */
+    public java.util.Optional<java.nio.file.Path> cacheDir() {
+        String dir = config.getString(CACHE_DIR).trim();
+        return dir.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(java.nio.file.Path.of(dir));
     }
 
     public int maxPollRecords() {

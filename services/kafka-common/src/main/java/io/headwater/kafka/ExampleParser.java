@@ -77,8 +77,21 @@ public final class ExampleParser {
         if (key.isPresent() && !key.get().equals(task)) {
             throw new InvalidExample("key", "record key '" + key.get() + "' does not match task '" + task + "'");
         }
-        return new Example(node.get("id").asText(), task, node.get("text").asText(), node.get("label").asText(),
+        Example.Input input = node.has("vector") ? vector(node.get("vector")) : new Example.Text(node.get("text").asText());
+        return new Example(node.get("id").asText(), task, input, node.get("label").asText(),
                 eventTime(node.get("eventTime")));
+    }
+
+    private static Example.Vector vector(JsonNode array) {
+        float[] v = new float[array.size()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) array.get(i).asDouble();
+            if (!Float.isFinite(v[i])) {
+                throw new InvalidExample("vector", "vector value " + i + " (" + array.get(i).asText()
+                        + ") is not a finite 32-bit float");
+            }
+        }
+        return new Example.Vector(v);
     }
 
     private static long eventTime(JsonNode n) {
@@ -105,7 +118,7 @@ public final class ExampleParser {
             this.kind = kind;
         }
 
-        /** One of {@code empty}, {@code json}, {@code schema}, {@code key}. */
+        /** One of {@code empty}, {@code json}, {@code schema}, {@code key}, {@code vector}. */
         public String kind() {
             return kind;
         }
@@ -113,8 +126,16 @@ public final class ExampleParser {
 
     /** The example as the JSON a producer sends. */
     public static byte[] toJson(Example e) {
-        var node = Json.MAPPER.createObjectNode()
-                .put("id", e.id()).put("task", e.task()).put("text", e.text()).put("label", e.label());
+        var node = Json.MAPPER.createObjectNode().put("id", e.id()).put("task", e.task());
+        if (e.input() instanceof Example.Text t) {
+            node.put("text", t.text());
+        } else if (e.input() instanceof Example.Vector v) {
+            var array = node.putArray("vector");
+            for (float f : v.values()) {
+                array.add(f);
+            }
+        }
+        node.put("label", e.label());
         if (e.eventTimeMs() >= 0) {
             node.put("eventTime", Instant.ofEpochMilli(e.eventTimeMs()).toString());
         }

@@ -18,7 +18,7 @@ class ExampleParserTest {
     void shouldParseAValidExample() {
         Example e = parser.parse(Optional.of("spam"), utf8(
                 "{\"id\":\"1\",\"task\":\"spam\",\"text\":\"hello\",\"label\":\"ham\",\"eventTime\":\"2026-11-27T18:00:00Z\",\"extra\":1}"));
-        assertThat(e).isEqualTo(new Example("1", "spam", "hello", "ham", 1_795_802_400_000L));
+        assertThat(e).isEqualTo(Example.ofText("1", "spam", "hello", "ham", 1_795_802_400_000L));
     }
 
     @Test
@@ -29,7 +29,7 @@ class ExampleParserTest {
 
     @Test
     void shouldRoundTripThroughProducerJson() {
-        Example e = new Example("9", "task-1", "some \"quoted\" text", "a", 1234);
+        Example e = Example.ofText("9", "task-1", "some \"quoted\" text", "a", 1234);
         assertThat(parser.parse(Optional.of("task-1"), ExampleParser.toJson(e))).isEqualTo(e);
     }
 
@@ -64,6 +64,24 @@ class ExampleParserTest {
         assertThatThrownBy(() -> parser.parse(Optional.of("spam"), utf8("{\"id\":\"1\",\"task\":\"food\",\"text\":\"x\",\"label\":\"y\"}")))
                 .isInstanceOfSatisfying(ExampleParser.InvalidExample.class, e -> assertThat(e.kind()).isEqualTo("key"))
                 .hasMessage("record key 'spam' does not match task 'food'");
+    }
+
+    @Test
+    void shouldParseAPrecomputedVectorAndRoundTripIt() {
+        Example e = parser.parse(Optional.of("t"), utf8("{\"id\":\"1\",\"task\":\"t\",\"vector\":[0.5,-1,2e-3],\"label\":\"y\"}"));
+        assertThat(e.input()).isEqualTo(new Example.Vector(new float[] {0.5f, -1f, 2e-3f}));
+        assertThat(parser.parse(Optional.of("t"), ExampleParser.toJson(e))).isEqualTo(e);
+    }
+
+    @Test
+    void shouldRejectTextAndVectorTogetherAndNonFiniteVectors() {
+        assertThatThrownBy(() -> parser.parse(Optional.empty(), utf8("{\"id\":\"1\",\"task\":\"t\",\"text\":\"x\",\"vector\":[1],\"label\":\"y\"}")))
+                .hasMessageContaining("does not match example.schema.json");
+        assertThatThrownBy(() -> parser.parse(Optional.empty(), utf8("{\"id\":\"1\",\"task\":\"t\",\"vector\":[1, 1e39],\"label\":\"y\"}")))
+                .isInstanceOfSatisfying(ExampleParser.InvalidExample.class, e -> assertThat(e.kind()).isEqualTo("vector"))
+                .hasMessage("vector value 1 (1.0E39) is not a finite 32-bit float");
+        assertThatThrownBy(() -> parser.parse(Optional.empty(), utf8("{\"id\":\"1\",\"task\":\"t\",\"vector\":[1, \"a\"],\"label\":\"y\"}")))
+                .hasMessageContaining("vector");
     }
 
     @Test
