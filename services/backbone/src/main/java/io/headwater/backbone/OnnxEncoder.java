@@ -1,119 +1,288 @@
 package io.headwater.backbone;
 
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import io.headwater.core.ConfigException;
 import io.headwater.core.FatalException;
 import java.nio.LongBuffer;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Model execution for a backbone: one ONNX Runtime session that turns a {@link TokenBatch} into
- * per-token hidden states {@code [batch][seq][dim]}. Knows nothing of text or pooling.
+ * Model execution for a backbone: one ONNX Runtime session, on the CPU or a CUDA device, that turns
+ * a {@link TokenBatch} into per-token hidden states {@code [batch][seq][dim]}. Knows nothing of
+ * text or pooling.
+ *
+ * <p>{@link #create} chooses the execution provider, checks the graph's inputs and output against
+ * the expected names, types and width (a mismatch is a {@link ConfigException} naming the file),
+ * and runs the model once on a probe batch, so a CUDA set-up that only fails at the first run (a
+ * missing cuDNN, say) fails at start-up, where {@code auto} can still fall back to the CPU.
  *
  * <p>Thread-safe ({@link OrtSession#run} is); {@link #close()} must not race with {@link #run}.
  */
 final class OnnxEncoder implements AutoCloseable {
-
-    static final String INPUT_IDS = "input_ids";
-    static final String ATTENTION_MASK = "attention_mask";
-    static final String TOKEN_TYPE_IDS = "token_type_ids";
 
     private static final Logger log = LoggerFactory.getLogger(OnnxEncoder.class);
 
     private final String id;
     private final OrtEnvironment environment;
     private final OrtSession session;
-    private final String outputName;
+    private final TensorNames names;
     private final boolean takesTokenTypes;
+    private final String provider;
+    private final int dimension;
 
-    private OnnxEncoder(String id, OrtEnvironment environment, OrtSession session, String outputName,
-            boolean takesTokenTypes) {
+    private OnnxEncoder(String id, OrtEnvironment environment, OrtSession session, TensorNames names,
+            boolean takesTokenTypes, String provider, int dimension) {
         this.id = id;
         this.environment = environment;
         this.session = session;
-        this.outputName = outputName;
+        this.names = names;
         this.takesTokenTypes = takesTokenTypes;
+        this.provider = provider;
+        this.dimension = dimension;
+    }
+
+    /** CUDA could not be used; the message says why, ready to follow "CUDA is not available: ". */
+    private static final class CudaUnavailable extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        CudaUnavailable(String message, Throwable cause) {
+            super(message, cause);
+        }
     }
 
     /**
-     * Creates a CPU session for the model bytes.
+     * Opens a session on the provider asked for, checks it and runs {@code probe} through it.
      *
      * @param intraOpThreads threads for one operator; 0 leaves ONNX Runtime's default
+     * @throws ConfigException if the graph does not fit the expected names, types or width, or if
+     *     {@link ExecutionProvider#CUDA} was asked for and cannot be had
+     * @throws FatalException if ONNX Runtime cannot load or run the model on the CPU
      */
-    static OnnxEncoder create(String id, byte[] model, String outputName, int intraOpThreads) {
+    static OnnxEncoder create(ModelSource model, ExecutionProvider provider, int deviceId, int intraOpThreads,
+            TokenBatch probe) {
+        return switch (provider) {
+            case CPU -> openCpu(model, intraOpThreads, probe);
+            case CUDA -> {
+                if (model.dynamicallyQuantized()) {
+                    throw new ConfigException("backbone.provider=cuda but " + describe(model)
+                            + " is dynamically int8-quantised (DynamicQuantizeLinear), which ONNX Runtime "
+                            + "runs only on the CPU; " + gpuAdvice(model));
+                }
+                try {
+                    yield openCuda(model, deviceId, intraOpThreads, probe);
+                } catch (CudaUnavailable e) {
+                    throw new ConfigException("backbone.provider=cuda but CUDA is not available: "
+                            + e.getMessage(), e.getCause());
+                }
+            }
+            case AUTO -> {
+                if (model.dynamicallyQuantized()) {
+                    log.info("Backbone {} runs on cpu (backbone.provider=auto): it is dynamically "
+                            + "int8-quantised, which ONNX Runtime runs only on the CPU", model.id());
+                    yield openCpu(model, intraOpThreads, probe);
+                }
+                try {
+                    OnnxEncoder encoder = openCuda(model, deviceId, intraOpThreads, probe);
+                    log.info("Backbone {} runs on {} (backbone.provider=auto): a CUDA session was "
+                            + "created and ran", model.id(), encoder.provider());
+                    yield encoder;
+                } catch (CudaUnavailable e) {
+                    log.info("Backbone {} runs on cpu (backbone.provider=auto): CUDA is not available: {}",
+                            model.id(), e.getMessage());
+                    yield openCpu(model, intraOpThreads, probe);
+                }
+            }
+        };
+    }
+
+    private static OnnxEncoder openCpu(ModelSource model, int intraOpThreads, TokenBatch probe) {
         OrtEnvironment environment = OrtEnvironment.getEnvironment();
         OrtSession session;
-        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+        try (OrtSession.SessionOptions options = baseOptions(intraOpThreads)) {
+            session = model.createSession(environment, options);
+        } catch (OrtException e) {
+            throw new FatalException("Failed to create ONNX Runtime session for backbone " + model.id()
+                    + " from " + model.source() + ": " + ortMessage(e), e);
+        }
+        try {
+            return checkAndProbe(model, environment, session, "cpu", probe);
+        } catch (OrtException e) {
+            closeQuietly(model.id(), session);
+            throw new FatalException("Failed to run backbone " + model.id() + " on a probe batch on the CPU: "
+                    + ortMessage(e), e);
+        } catch (RuntimeException e) {
+            closeQuietly(model.id(), session);
+            throw e;
+        }
+    }
+
+    private static OnnxEncoder openCuda(ModelSource model, int deviceId, int intraOpThreads, TokenBatch probe)
+            throws CudaUnavailable {
+        OrtEnvironment environment = OrtEnvironment.getEnvironment();
+        String device = "cuda:" + deviceId;
+        OrtSession session;
+        try (OrtSession.SessionOptions options = baseOptions(intraOpThreads)) {
+            try {
+                options.addCUDA(deviceId);
+            } catch (OrtException e) {
+                throw new CudaUnavailable(ortMessage(e) + cudaHint(e), e);
+            }
+            session = model.createSession(environment, options);
+        } catch (OrtException e) {
+            throw new CudaUnavailable("creating a session for backbone " + model.id() + " on " + device
+                    + " failed: " + ortMessage(e), e);
+        }
+        try {
+            return checkAndProbe(model, environment, session, device, probe);
+        } catch (OrtException e) {
+            closeQuietly(model.id(), session);
+            throw new CudaUnavailable("running backbone " + model.id() + " on " + device + " failed: "
+                    + ortMessage(e), e);
+        } catch (RuntimeException e) {
+            closeQuietly(model.id(), session);
+            throw e;
+        }
+    }
+
+    private static OrtSession.SessionOptions baseOptions(int intraOpThreads) throws OrtException {
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        try {
             options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             if (intraOpThreads > 0) {
                 options.setIntraOpNumThreads(intraOpThreads);
             }
             // One sequential graph: inter-op threads would only compete with the intra-op pool.
             options.setInterOpNumThreads(1);
-            session = environment.createSession(model, options);
+            return options;
         } catch (OrtException e) {
-            throw new FatalException("Failed to create ONNX Runtime session for backbone " + id, e);
-        }
-        try {
-            boolean takesTokenTypes = checkSignature(id, session, outputName);
-            return new OnnxEncoder(id, environment, session, outputName, takesTokenTypes);
-        } catch (OrtException e) {
-            closeQuietly(id, session);
-            throw new FatalException("Failed to read inputs and outputs of backbone " + id, e);
-        } catch (FatalException e) {
-            closeQuietly(id, session);
+            options.close();
             throw e;
         }
     }
 
-    /** Checks the graph's inputs and outputs; returns whether it takes token type ids. */
-    private static boolean checkSignature(String id, OrtSession session, String outputName)
-            throws OrtException {
-        Set<String> inputs = session.getInputNames();
-        Set<String> outputs = session.getOutputNames();
-        if (!inputs.contains(INPUT_IDS) || !inputs.contains(ATTENTION_MASK)
-                || !Set.of(INPUT_IDS, ATTENTION_MASK, TOKEN_TYPE_IDS).containsAll(inputs)) {
-            throw new FatalException("Backbone " + id + " has inputs " + inputs + "; expected "
-                    + INPUT_IDS + ", " + ATTENTION_MASK + " and optionally " + TOKEN_TYPE_IDS);
+    /** Checks the signature, runs the probe, checks its width; the session is the caller's to close. */
+    private static OnnxEncoder checkAndProbe(ModelSource model, OrtEnvironment environment, OrtSession session,
+            String provider, TokenBatch probe) throws OrtException {
+        boolean takesTokenTypes = checkSignature(model, session);
+        OnnxEncoder encoder = new OnnxEncoder(model.id(), environment, session, model.names(), takesTokenTypes,
+                provider, -1);
+        float[][][] hidden = encoder.runOrThrow(probe);
+        int width = hidden.length == 0 || hidden[0].length == 0 ? 0 : hidden[0][0].length;
+        OptionalInt expected = model.expectedDimension();
+        if (width == 0 || (expected.isPresent() && expected.getAsInt() != width)) {
+            throw new ConfigException("model " + model.source() + " output '" + model.names().output()
+                    + "' gives vectors of width " + width
+                    + (expected.isPresent() ? " but " + model.expectedDimensionSource() + " " + expected.getAsInt() : ""));
         }
-        if (!outputs.contains(outputName)) {
-            throw new FatalException("Backbone " + id + " has outputs " + outputs + "; expected "
-                    + outputName);
+        return new OnnxEncoder(model.id(), environment, session, model.names(), takesTokenTypes, provider, width);
+    }
+
+    /**
+     * Checks the graph's inputs and output against the expected names and types; returns whether
+     * it takes token type ids.
+     */
+    static boolean checkSignature(ModelSource model, OrtSession session) throws OrtException {
+        TensorNames names = model.names();
+        Map<String, NodeInfo> inputs = session.getInputInfo();
+        Map<String, NodeInfo> outputs = session.getOutputInfo();
+        String file = "model " + model.source();
+        requireInput(file, inputs, names.inputIds(), "backbone.input.ids.name");
+        requireInput(file, inputs, names.attentionMask(), "backbone.attention.mask.name");
+        Set<String> fed = Set.of(names.inputIds(), names.attentionMask(), names.tokenTypeIds());
+        for (Map.Entry<String, NodeInfo> input : inputs.entrySet()) {
+            if (!fed.contains(input.getKey())) {
+                throw new ConfigException(file + " has input '" + input.getKey() + "' that the backbone does not feed"
+                        + " (inputs: " + inputs.keySet() + "); it feeds '" + names.inputIds() + "', '"
+                        + names.attentionMask() + "' and, if present, '" + names.tokenTypeIds() + "'");
+            }
+            if (!(input.getValue().getInfo() instanceof TensorInfo tensor) || tensor.type != OnnxJavaType.INT64) {
+                throw new ConfigException(file + " input '" + input.getKey() + "' is "
+                        + input.getValue().getInfo() + "; the backbone feeds int64 tensors [batch, sequence]");
+            }
         }
-        log.debug("Backbone {} session: inputs {}, outputs {}", id, inputs, outputs);
-        return inputs.contains(TOKEN_TYPE_IDS);
+        if (!outputs.containsKey(names.output())) {
+            throw new ConfigException(file + " has no output '" + names.output() + "' (outputs: " + outputs.keySet()
+                    + "); set backbone.output.name");
+        }
+        if (!(outputs.get(names.output()).getInfo() instanceof TensorInfo out) || out.type != OnnxJavaType.FLOAT) {
+            throw new ConfigException(file + " output '" + names.output() + "' is "
+                    + outputs.get(names.output()).getInfo() + "; expected a float tensor");
+        }
+        long[] shape = out.getShape();
+        if (shape.length != 3) {
+            throw new ConfigException(file + " output '" + names.output() + "' has shape " + Arrays.toString(shape)
+                    + "; expected per-token hidden states [batch, sequence, dimension]");
+        }
+        OptionalInt expected = model.expectedDimension();
+        if (shape[2] > 0 && expected.isPresent() && shape[2] != expected.getAsInt()) {
+            throw new ConfigException(file + " output '" + names.output() + "' has shape " + Arrays.toString(shape)
+                    + " but " + model.expectedDimensionSource() + " " + expected.getAsInt());
+        }
+        log.debug("Backbone {} session: inputs {}, outputs {}", model.id(), inputs.keySet(), outputs.keySet());
+        return inputs.containsKey(names.tokenTypeIds());
+    }
+
+    private static void requireInput(String file, Map<String, NodeInfo> inputs, String name, String key) {
+        if (!inputs.containsKey(name)) {
+            throw new ConfigException(file + " has no input '" + name + "' (inputs: " + inputs.keySet()
+                    + "); set " + key);
+        }
+    }
+
+    /** Where the session runs: {@code "cpu"} or {@code "cuda:<device id>"}. */
+    String provider() {
+        return provider;
+    }
+
+    /** Width of the hidden states, as measured on the probe batch. */
+    int dimension() {
+        return dimension;
     }
 
     /** Runs the model on one batch and returns its hidden states {@code [size][length][dim]}. */
     float[][][] run(TokenBatch batch) {
+        try {
+            return runOrThrow(batch);
+        } catch (OrtException e) {
+            throw new FatalException("Failed to run backbone " + id + " on " + provider + " on batch of "
+                    + batch.size() + ": " + ortMessage(e), e);
+        }
+    }
+
+    private float[][][] runOrThrow(TokenBatch batch) throws OrtException {
         long[] shape = {batch.size(), batch.length()};
         try (OnnxTensor ids = tensor(batch.inputIds(), shape);
                 OnnxTensor mask = tensor(batch.attentionMask(), shape);
                 OnnxTensor types = tensor(batch.tokenTypeIds(), shape)) {
             Map<String, OnnxTensor> inputs = new HashMap<>(4);
-            inputs.put(INPUT_IDS, ids);
-            inputs.put(ATTENTION_MASK, mask);
+            inputs.put(names.inputIds(), ids);
+            inputs.put(names.attentionMask(), mask);
             if (takesTokenTypes) {
-                inputs.put(TOKEN_TYPE_IDS, types);
+                inputs.put(names.tokenTypeIds(), types);
             }
-            try (OrtSession.Result result = session.run(inputs, Set.of(outputName))) {
-                Optional<OnnxValue> output = result.get(outputName);
+            try (OrtSession.Result result = session.run(inputs, Set.of(names.output()))) {
+                Optional<OnnxValue> output = result.get(names.output());
                 if (output.isEmpty() || !(output.get().getValue() instanceof float[][][] hidden)) {
                     throw new FatalException("Backbone " + id + " did not return a float [batch][seq][dim] "
-                            + outputName);
+                            + names.output());
                 }
                 return hidden;
             }
-        } catch (OrtException e) {
-            throw new FatalException("Failed to run backbone " + id + " on batch of " + batch.size(), e);
         }
     }
 
@@ -139,5 +308,36 @@ final class OnnxEncoder implements AutoCloseable {
         } catch (OrtException e) {
             log.warn("Failed to close ONNX Runtime session of backbone {}", id, e);
         }
+    }
+
+    private static String describe(ModelSource model) {
+        return model.bundled().isPresent() ? "backbone " + model.id() : "model " + model.source();
+    }
+
+    private static String gpuAdvice(ModelSource model) {
+        return model.bundled().isPresent()
+                ? "use backbone.name=" + BundledModel.ALL_MINILM_L6_V2.id() + " (float32) on the GPU, or backbone.provider=cpu"
+                : "export a float32 or float16 model for the GPU, or set backbone.provider=cpu";
+    }
+
+    /** ONNX Runtime's message without its "Error code - X - message: " wrapping. */
+    static String ortMessage(OrtException e) {
+        String message = String.valueOf(e.getMessage());
+        int at = message.indexOf("message: ");
+        String text = at >= 0 ? message.substring(at + "message: ".length()) : message;
+        return text.strip() + " (" + e.getCode() + ")";
+    }
+
+    /** What to do about a failed addCUDA: the two causes seen in practice. */
+    private static String cudaHint(OrtException e) {
+        if (!OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA)) {
+            return "; this ONNX Runtime is the CPU-only 'onnxruntime' artifact: build with -Pgpu for "
+                    + "'onnxruntime_gpu'";
+        }
+        return String.valueOf(e.getMessage()).contains("Failed to load shared library")
+                ? "; onnxruntime_gpu needs an NVIDIA driver and the CUDA 12 (libcudart.so.12, libcublas.so.12, "
+                        + "libcublasLt.so.12, libcurand.so.10, libcufft.so.11) and cuDNN 9 (libcudnn.so.9) "
+                        + "libraries on the library path; ONNX Runtime's own log line names the one it missed"
+                : "";
     }
 }

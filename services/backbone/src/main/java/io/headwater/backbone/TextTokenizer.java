@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,9 +21,15 @@ import org.slf4j.LoggerFactory;
  * tokens included), then a list of those to a padded {@link TokenBatch}. Runs without a model
  * session, so it can be tested on its own.
  *
- * <p>Backed by the Hugging Face tokenizers library through DJL, whose native library ships in its
- * jar. Run with {@code -Dai.djl.offline=true} so DJL never tries the network; it unpacks the
- * library under {@code DJL_CACHE_DIR} (default {@code ~/.djl.ai}), which must be writable.
+ * <p>Backed by the Hugging Face tokenizers library through DJL, whose CPU native library ships in
+ * its jar; DJL unpacks it under {@code DJL_CACHE_DIR} (default {@code ~/.djl.ai}), which must be
+ * writable. On a machine with CUDA, DJL 0.38 would pick a CUDA flavour of that library, which is
+ * not in the jar, and download it at run time. Loading this class therefore sets the system
+ * property {@code RUST_FLAVOR=cpu} (DJL's override, read by
+ * {@code ai.djl.huggingface.tokenizers.jni.LibUtils}) unless the environment or the JVM already
+ * set {@code RUST_FLAVOR}: the tokenizer then always uses the bundled CPU library and never the
+ * network. {@code -Dai.djl.offline=true} (or {@code DJL_OFFLINE=true}) also forces the CPU flavour
+ * and keeps the rest of DJL off the network.
  *
  * <p>The truncation and padding settings inside {@code tokenizer.json} are overridden: the
  * MiniLM file, for example, says "truncate and pad to 128", which would silently cut every text
@@ -40,6 +47,13 @@ import org.slf4j.LoggerFactory;
 public final class TextTokenizer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(TextTokenizer.class);
+
+    /** DJL's override of the native library flavour (environment variable or system property). */
+    static final String RUST_FLAVOR = "RUST_FLAVOR";
+
+    static {
+        pinCpuNativeLibrary();
+    }
 
     private final HuggingFaceTokenizer tokenizer;
     private final int maxTokens;
@@ -97,7 +111,19 @@ public final class TextTokenizer implements AutoCloseable {
             // LinkageError: the library's static initialiser failed (ExceptionInInitializerError,
             // then NoClassDefFoundError on later tries) or the .so would not load.
             throw new FatalException("Failed to load the native tokenizers library for " + source
-                    + " (is DJL_CACHE_DIR or ~/.djl.ai writable? is -Dai.djl.offline=true set?)", e);
+                    + " (is DJL_CACHE_DIR or ~/.djl.ai writable? RUST_FLAVOR is '"
+                    + Optional.ofNullable(System.getenv(RUST_FLAVOR)).orElse(System.getProperty(RUST_FLAVOR)) + "')", e);
+        }
+    }
+
+    /**
+     * Makes DJL load the CPU tokenizers library bundled in its jar, never download a CUDA build:
+     * sets {@code RUST_FLAVOR=cpu} unless it is already set. Must run before DJL's
+     * {@code LibUtils} class initialises, which is on the first {@code HuggingFaceTokenizer}.
+     */
+    static void pinCpuNativeLibrary() {
+        if (System.getenv(RUST_FLAVOR) == null && System.getProperty(RUST_FLAVOR) == null) {
+            System.setProperty(RUST_FLAVOR, "cpu");
         }
     }
 

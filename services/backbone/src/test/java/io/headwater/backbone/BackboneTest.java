@@ -46,7 +46,8 @@ class BackboneTest {
         // when / then
         assertThatThrownBy(() -> Backbone.load(spec))
                 .isInstanceOf(ConfigException.class)
-                .hasMessage("backbone.name must be one of [all-minilm-l6-v2-q], found 'bert-huge'");
+                .hasMessage("backbone.name must be one of [all-minilm-l6-v2-q, all-minilm-l6-v2, bge-small-en-v15-q], "
+                        + "found 'bert-huge' (or set backbone.model.path to load an ONNX file)");
     }
 
     @Test

@@ -15,15 +15,21 @@ import io.micrometer.core.instrument.Timer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -140,27 +146,30 @@ public final class Extractor implements Runnable, AutoCloseable {
         consumerProps.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         consumerProps.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         consumerProps.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        consumerProps.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.maxPollRecords());
+        consumerProps.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.batchMaxRecords());
         Map<String, Object> producerProps = new HashMap<>(config.clientProperties());
         producerProps.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
         producerProps.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         producerProps.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 5);
-        producerProps.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        ExecutorService embedder = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "headwater-extractor-embed");
+            t.setDaemon(true);
+            return t;
+        });
         try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerProps, new ByteArrayDeserializer(),
                 new ByteArrayDeserializer());
              KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps, new ByteArraySerializer(),
                      new ByteArraySerializer())) {
             this.consumer = c;
             producer.initTransactions();
-            c.subscribe(List.of(topics.examples().name()));
+            Pipeline pipeline = new Pipeline(c, producer, embedder);
+            c.subscribe(List.of(topics.examples().name()), pipeline);
             LOG.info("Extractor reading {} with backbone {} (sha256 {})", topics.examples().name(), backbone.id(),
                     backbone.sha256());
             while (running) {
-                ConsumerRecords<byte[], byte[]> records = c.poll(POLL);
-                if (!records.isEmpty()) {
-                    processInTransaction(c, producer, records);
-                }
+                pipeline.step();
             }
+            pipeline.drain();
         } catch (WakeupException e) {
             if (running) {
                 healthy = false;
@@ -175,37 +184,154 @@ public final class Extractor implements Runnable, AutoCloseable {
             LOG.error("Extractor stopped", e);
             throw e;
         } finally {
+            embedder.shutdownNow();
             stopped.countDown();
         }
     }
 
-    private void processInTransaction(KafkaConsumer<byte[], byte[]> c, KafkaProducer<byte[], byte[]> producer,
-                                      ConsumerRecords<byte[], byte[]> records) {
-        producer.beginTransaction();
-        try {
-            List<ProducerRecord<byte[], byte[]>> out = transform(records);
-            out.forEach(producer::send);
-            producer.sendOffsetsToTransaction(nextOffsets(records), c.groupMetadata());
-            if (++transactions == HALT_BEFORE_COMMIT) {
-                producer.flush();
-                LOG.error("Halting before committing transaction {} ({} set)", transactions, HALT_BEFORE_COMMIT_PROPERTY);
-                Runtime.getRuntime().halt(99);
+    /** Consumed records and the output the embedder is computing for them. */
+    private record Batch(List<ConsumerRecord<byte[], byte[]>> records,
+                         Future<List<ProducerRecord<byte[], byte[]>>> output) {
+
+        Map<TopicPartition, OffsetAndMetadata> nextOffsets() {
+            Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+            for (ConsumerRecord<byte[], byte[]> r : records) {
+                offsets.merge(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1),
+                        (a, b) -> a.offset() >= b.offset() ? a : b);
             }
-            producer.commitTransaction();
-            examplesIn.increment(records.count());
-        } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
-            throw e;
-        } catch (KafkaException e) {
-            LOG.warn("Aborting transaction of {} examples and re-reading them: {}", records.count(), e.toString());
-            transactionsAborted.increment();
-            producer.abortTransaction();
-            rewind(c, records);
+            return offsets;
+        }
+
+        Map<TopicPartition, Long> firstOffsets() {
+            Map<TopicPartition, Long> offsets = new HashMap<>();
+            for (ConsumerRecord<byte[], byte[]> r : records) {
+                offsets.merge(new TopicPartition(r.topic(), r.partition()), r.offset(), Math::min);
+            }
+            return offsets;
         }
     }
 
-    /** The records this poll writes: features for valid examples, dead letters for the rest. */
-    List<ProducerRecord<byte[], byte[]>> transform(ConsumerRecords<byte[], byte[]> records) {
-        List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>(records.count());
+    /**
+     * Two batches in flight: while one is embedded on the embedder thread, the next one fills from
+     * polls; a batch is written and committed in its own transaction as soon as its embedding is
+     * done. A batch is ready when it holds {@code batch.max.records} examples or its first example
+     * has waited {@code batch.max.wait.ms}.
+     */
+    private final class Pipeline implements ConsumerRebalanceListener {
+        private final KafkaConsumer<byte[], byte[]> consumer;
+        private final KafkaProducer<byte[], byte[]> producer;
+        private final ExecutorService embedder;
+        private List<ConsumerRecord<byte[], byte[]>> filling = new ArrayList<>();
+        private long fillingSince;
+        private Batch inFlight;
+
+        Pipeline(KafkaConsumer<byte[], byte[]> consumer, KafkaProducer<byte[], byte[]> producer,
+                 ExecutorService embedder) {
+            this.consumer = consumer;
+            this.producer = producer;
+            this.embedder = embedder;
+        }
+
+        void step() {
+            boolean idle = inFlight == null && filling.isEmpty();
+            if (filling.size() < config.batchMaxRecords()) {
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(idle ? POLL : Duration.ofMillis(5));
+                if (filling.isEmpty() && !records.isEmpty()) {
+                    fillingSince = System.currentTimeMillis();
+                }
+                records.forEach(filling::add);
+            }
+            boolean full = filling.size() >= config.batchMaxRecords();
+            if (inFlight != null && (inFlight.output().isDone() || full)) {
+                commit(inFlight);
+                inFlight = null;
+            }
+            if (inFlight == null && !filling.isEmpty()
+                    && (full || System.currentTimeMillis() - fillingSince >= config.batchMaxWaitMs())) {
+                List<ConsumerRecord<byte[], byte[]>> records = filling;
+                filling = new ArrayList<>();
+                inFlight = new Batch(records, embedder.submit(() -> transform(records)));
+            }
+        }
+
+        /** On a clean stop: commit what is in flight. */
+        void drain() {
+            if (inFlight != null) {
+                commit(inFlight);
+                inFlight = null;
+            }
+        }
+
+        private void commit(Batch batch) {
+            List<ProducerRecord<byte[], byte[]>> out;
+            try {
+                out = batch.output().get();
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof RuntimeException re ? re
+                        : new FatalException("Embedding a batch failed", e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new FatalException("Interrupted while embedding a batch", e);
+            }
+            producer.beginTransaction();
+            try {
+                out.forEach(producer::send);
+                producer.sendOffsetsToTransaction(batch.nextOffsets(), consumer.groupMetadata());
+                if (++transactions == HALT_BEFORE_COMMIT) {
+                    producer.flush();
+                    LOG.error("Halting before committing transaction {} ({} set)", transactions,
+                            HALT_BEFORE_COMMIT_PROPERTY);
+                    Runtime.getRuntime().halt(99);
+                }
+                producer.commitTransaction();
+                examplesIn.increment(batch.records().size());
+            } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
+                throw e;
+            } catch (KafkaException e) {
+                LOG.warn("Aborting transaction of {} examples and re-reading them: {}", batch.records().size(),
+                        e.toString());
+                transactionsAborted.increment();
+                producer.abortTransaction();
+                // Everything read after this batch is dropped too and read again.
+                filling = new ArrayList<>();
+                batch.firstOffsets().forEach((tp, offset) -> {
+                    if (consumer.assignment().contains(tp)) {
+                        consumer.seek(tp, offset);
+                    }
+                });
+            }
+        }
+
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            // Commit while the partitions are still ours; what was read but not embedded yet is
+            // read again by their next owner.
+            if (inFlight != null) {
+                commit(inFlight);
+                inFlight = null;
+            }
+            filling.removeIf(r -> partitions.contains(new TopicPartition(r.topic(), r.partition())));
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            // Positions come from the group's committed offsets.
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            // The group moved on without us: nothing uncommitted may be written any more.
+            if (inFlight != null) {
+                inFlight.output().cancel(true);
+                inFlight = null;
+            }
+            filling.clear();
+        }
+    }
+
+    /** The records a batch writes: features for valid examples, dead letters for the rest. */
+    List<ProducerRecord<byte[], byte[]>> transform(List<ConsumerRecord<byte[], byte[]>> records) {
+        List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>(records.size());
         List<ConsumerRecord<byte[], byte[]>> valid = new ArrayList<>();
         List<Example> examples = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> r : records) {
@@ -276,21 +402,6 @@ public final class Extractor implements Runnable, AutoCloseable {
             textsEmbedded.increment(texts.size());
         }
         return vectors;
-    }
-
-    private static Map<TopicPartition, OffsetAndMetadata> nextOffsets(ConsumerRecords<byte[], byte[]> records) {
-        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-        for (TopicPartition tp : records.partitions()) {
-            List<ConsumerRecord<byte[], byte[]>> rs = records.records(tp);
-            offsets.put(tp, new OffsetAndMetadata(rs.get(rs.size() - 1).offset() + 1));
-        }
-        return offsets;
-    }
-
-    private static void rewind(KafkaConsumer<byte[], byte[]> c, ConsumerRecords<byte[], byte[]> records) {
-        for (TopicPartition tp : records.partitions()) {
-            c.seek(tp, records.records(tp).get(0).offset());
-        }
     }
 
     /** Stops the loop after the current transaction and waits for it. */

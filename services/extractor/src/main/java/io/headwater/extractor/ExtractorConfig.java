@@ -1,6 +1,10 @@
 package io.headwater.extractor;
 
 import io.headwater.backbone.BackboneSpec;
+import io.headwater.backbone.ExecutionProvider;
+import io.headwater.backbone.PoolingMode;
+import io.headwater.backbone.TensorNames;
+import io.headwater.backbone.UserModel;
 import io.headwater.kafka.HeadwaterConfigs;
 import java.util.Map;
 import org.apache.kafka.common.config.AbstractConfig;
@@ -19,12 +23,29 @@ import org.apache.kafka.common.config.ConfigDef.Type;
 public final class ExtractorConfig {
     public static final String GROUP_ID = "extractor.group.id";
     public static final String TRANSACTIONAL_ID = "extractor.transactional.id";
-    public static final String MAX_POLL_RECORDS = "extractor.max.poll.records";
+    public static final String BATCH_MAX_RECORDS = "extractor.batch.max.records";
+    public static final String BATCH_MAX_WAIT_MS = "extractor.batch.max.wait.ms";
     public static final String CACHE_DIR = "extractor.cache.dir";
     public static final String BACKBONE_NAME = "backbone.name";
     public static final String BACKBONE_MAX_TOKENS = "backbone.max.tokens";
     public static final String BACKBONE_BATCH_SIZE = "backbone.batch.size";
     public static final String BACKBONE_THREADS = "backbone.threads";
+    public static final String BACKBONE_PROVIDER = "backbone.provider";
+    public static final String BACKBONE_DEVICE_ID = "backbone.device.id";
+    public static final String BACKBONE_DIMENSION = "backbone.dimension";
+    public static final String BACKBONE_MODEL_PATH = "backbone.model.path";
+    public static final String BACKBONE_TOKENIZER_PATH = "backbone.tokenizer.path";
+    public static final String BACKBONE_MODEL_ID = "backbone.model.id";
+    public static final String BACKBONE_POOLING = "backbone.pooling";
+    public static final String BACKBONE_ROW_BY_ROW = "backbone.row.by.row";
+    public static final String BACKBONE_INPUT_IDS_NAME = "backbone.input.ids.name";
+    public static final String BACKBONE_ATTENTION_MASK_NAME = "backbone.attention.mask.name";
+    public static final String BACKBONE_TOKEN_TYPE_IDS_NAME = "backbone.token.type.ids.name";
+    public static final String BACKBONE_OUTPUT_NAME = "backbone.output.name";
+    /** Keys that describe a model loaded from backbone.model.path; a bundled backbone has its own. */
+    private static final java.util.List<String> USER_MODEL_KEYS = java.util.List.of(BACKBONE_TOKENIZER_PATH,
+            BACKBONE_MODEL_ID, BACKBONE_POOLING, BACKBONE_ROW_BY_ROW, BACKBONE_INPUT_IDS_NAME,
+            BACKBONE_ATTENTION_MASK_NAME, BACKBONE_TOKEN_TYPE_IDS_NAME, BACKBONE_OUTPUT_NAME);
 
     public static final ConfigDef CONFIG = HeadwaterConfigs.common()
             .define(GROUP_ID, Type.STRING, "headwater-extractor", Importance.MEDIUM,
@@ -33,16 +54,43 @@ public final class ExtractorConfig {
                     "Transactional id of this instance's producer, also its consumer's group.instance.id (static membership). It must be unique per instance and stable across its restarts, so a restarted instance fences off and aborts its predecessor's open transaction and takes its partitions back at once. Empty means <group id>-<host name>: set it when several instances share a host.")
             .define(CACHE_DIR, Type.STRING, System.getProperty("java.io.tmpdir") + "/headwater-embedding-cache",
                     Importance.MEDIUM, "Directory of the local embedding cache (RocksDB), keyed by backbone and content hash: a replay or a second task on the same texts does not run the backbone again. Empty disables it.")
-            .define(MAX_POLL_RECORDS, Type.INT, 256, Range.between(1, 100_000), Importance.MEDIUM,
-                    "Examples read per poll; each poll is embedded and committed as one transaction.")
+            .define(BATCH_MAX_RECORDS, Type.INT, 512, Range.between(1, 100_000), Importance.MEDIUM,
+                    "Most examples per batch. A batch is embedded (texts grouped by length) and written with its input offsets in one transaction; while one batch commits, the next one is embedded.")
+            .define(BATCH_MAX_WAIT_MS, Type.LONG, 50L, Range.between(0, 60_000), Importance.MEDIUM,
+                    "How long to wait for a batch to fill once its first example arrived. Longer makes fuller batches under light load at the cost of latency.")
             .define(BACKBONE_NAME, Type.STRING, BackboneSpec.defaults().name(), Importance.HIGH,
-                    "The pretrained backbone that embeds examples.")
+                    "The bundled pretrained backbone that embeds examples: all-minilm-l6-v2-q (int8, mean pooling, CPU), all-minilm-l6-v2 (float32, mean pooling, the one for a GPU) or bge-small-en-v15-q (int8, CLS pooling, CPU). Not used with backbone.model.path.")
             .define(BACKBONE_MAX_TOKENS, Type.INT, BackboneSpec.defaults().maxTokens(), Range.between(8, 512),
                     Importance.MEDIUM, "Texts are truncated to this many tokens.")
             .define(BACKBONE_BATCH_SIZE, Type.INT, BackboneSpec.defaults().batchSize(), Range.between(1, 4096),
-                    Importance.MEDIUM, "Texts per backbone run for models that batch (texts are sorted by length first); the int8 MiniLM runs one text per run, since its dynamic quantization makes a batch change each text's vector.")
+                    Importance.MEDIUM, "Texts per backbone run for models that batch (texts are sorted by length first; on a GPU try 128 to 256); the int8 models (all-minilm-l6-v2-q, bge-small-en-v15-q) run one text per run, since their dynamic quantization makes a batch change each text's vector.")
             .define(BACKBONE_THREADS, Type.INT, BackboneSpec.defaults().intraOpThreads(), Range.between(0, 1024),
-                    Importance.MEDIUM, "Cores the backbone uses: for the int8 MiniLM, texts embedded at once (one thread each); for batching models, ONNX Runtime intra-op threads. 0 = one per core.");
+                    Importance.MEDIUM, "Cores the backbone uses: for models run row by row (the int8 ones), texts embedded at once (one thread each); for batching models, ONNX Runtime intra-op threads. 0 = one per core.")
+            .define(BACKBONE_PROVIDER, Type.STRING, ExecutionProvider.AUTO.configValue(),
+                    ConfigDef.CaseInsensitiveValidString.in("auto", "cuda", "cpu"), Importance.HIGH,
+                    "Where the backbone runs: auto (CUDA when a CUDA session can be created and run, else the CPU; one INFO line says which and why), cuda (fail start-up when CUDA cannot be used) or cpu. CUDA needs the -Pgpu build (onnxruntime_gpu) and the CUDA 12 and cuDNN 9 libraries; dynamically int8-quantised models (all-minilm-l6-v2-q, bge-small-en-v15-q) always run on the CPU, and cuda refuses them.")
+            .define(BACKBONE_DEVICE_ID, Type.INT, 0, Range.between(0, 1024), Importance.MEDIUM,
+                    "CUDA device the backbone runs on when it uses CUDA.")
+            .define(BACKBONE_DIMENSION, Type.INT, 0, Range.between(0, 65_536), Importance.LOW,
+                    "Width the backbone's vectors must have; start-up fails if the model's output differs. 0 = no check.")
+            .define(BACKBONE_MODEL_PATH, Type.STRING, "", new ConfigDef.NonNullValidator(), Importance.HIGH,
+                    "An ONNX file (a BERT-style encoder with int64 inputs and per-token hidden states [batch, sequence, dimension]) to use instead of the bundled backbone.name. Its inputs and output shape are checked at start-up. Empty = the bundled backbone.")
+            .define(BACKBONE_TOKENIZER_PATH, Type.STRING, "", new ConfigDef.NonNullValidator(), Importance.MEDIUM,
+                    "The Hugging Face tokenizer.json of backbone.model.path. Empty = tokenizer.json in the model's directory.")
+            .define(BACKBONE_MODEL_ID, Type.STRING, "", new ConfigDef.NonNullValidator(), Importance.MEDIUM,
+                    "Stable id of the backbone.model.path model, published with every head built on it (beside the model's SHA-256). Empty = the model file's name without .onnx.")
+            .define(BACKBONE_POOLING, Type.STRING, "mean", ConfigDef.CaseInsensitiveValidString.in("mean", "cls"),
+                    Importance.MEDIUM, "How the backbone.model.path model's per-token states become one vector: mean (of the real tokens) or cls (the first token).")
+            .define(BACKBONE_ROW_BY_ROW, Type.BOOLEAN, false, Importance.LOW,
+                    "Whether the backbone.model.path model runs one text per session run, for models whose rows interact in a batch (dynamically int8-quantised ones). false = padded batches of backbone.batch.size.")
+            .define(BACKBONE_INPUT_IDS_NAME, Type.STRING, TensorNames.STANDARD.inputIds(),
+                    new ConfigDef.NonEmptyString(), Importance.LOW, "Name of the backbone.model.path model's token id input.")
+            .define(BACKBONE_ATTENTION_MASK_NAME, Type.STRING, TensorNames.STANDARD.attentionMask(),
+                    new ConfigDef.NonEmptyString(), Importance.LOW, "Name of the backbone.model.path model's attention mask input.")
+            .define(BACKBONE_TOKEN_TYPE_IDS_NAME, Type.STRING, TensorNames.STANDARD.tokenTypeIds(),
+                    new ConfigDef.NonEmptyString(), Importance.LOW, "Name of the backbone.model.path model's segment id input, fed only if the model has it.")
+            .define(BACKBONE_OUTPUT_NAME, Type.STRING, TensorNames.STANDARD.output(),
+                    new ConfigDef.NonEmptyString(), Importance.LOW, "Name of the backbone.model.path model's output of per-token hidden states [batch, sequence, dimension].");
 
     private final AbstractConfig config;
 
@@ -77,17 +125,66 @@ public final class ExtractorConfig {
         return dir.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(java.nio.file.Path.of(dir));
     }
 
-    public int maxPollRecords() {
-        return config.getInt(MAX_POLL_RECORDS);
+    public int batchMaxRecords() {
+        return config.getInt(BATCH_MAX_RECORDS);
+    }
+
+    public long batchMaxWaitMs() {
+        return config.getLong(BATCH_MAX_WAIT_MS);
     }
 
     public String topicPrefix() {
         return config.getString(HeadwaterConfigs.TOPIC_PREFIX);
     }
 
+    /**
+     * The backbone to load: the bundled {@code backbone.name}, or the ONNX file at
+     * {@code backbone.model.path} described by the other {@code backbone.*} keys.
+     *
+     * @throws io.headwater.core.ConfigException if a key that describes a model file is set without
+     *     {@code backbone.model.path}, or {@code backbone.name} is set with it
+     */
     public BackboneSpec backboneSpec() {
-        return new BackboneSpec(config.getString(BACKBONE_NAME), config.getInt(BACKBONE_MAX_TOKENS),
-                config.getInt(BACKBONE_BATCH_SIZE), config.getInt(BACKBONE_THREADS));
+        BackboneSpec.Builder spec = BackboneSpec.builder()
+                .name(config.getString(BACKBONE_NAME))
+                .maxTokens(config.getInt(BACKBONE_MAX_TOKENS))
+                .batchSize(config.getInt(BACKBONE_BATCH_SIZE))
+                .intraOpThreads(config.getInt(BACKBONE_THREADS))
+                .provider(ExecutionProvider.fromConfig(config.getString(BACKBONE_PROVIDER)))
+                .deviceId(config.getInt(BACKBONE_DEVICE_ID));
+        if (config.getInt(BACKBONE_DIMENSION) > 0) {
+            spec.dimension(config.getInt(BACKBONE_DIMENSION));
+        }
+        String modelPath = config.getString(BACKBONE_MODEL_PATH).trim();
+        if (modelPath.isEmpty()) {
+            for (String key : USER_MODEL_KEYS) {
+                if (config.originals().containsKey(key)) {
+                    throw new io.headwater.core.ConfigException(key + " applies only to a model loaded from "
+                            + BACKBONE_MODEL_PATH + ", which is not set; found " + key + "="
+                            + config.originals().get(key));
+                }
+            }
+            return spec.build();
+        }
+        if (config.originals().containsKey(BACKBONE_NAME)) {
+            throw new io.headwater.core.ConfigException(BACKBONE_NAME + " picks a bundled backbone and cannot be "
+                    + "combined with " + BACKBONE_MODEL_PATH + "=" + modelPath + "; name that model with "
+                    + BACKBONE_MODEL_ID + ", found " + BACKBONE_NAME + "=" + config.originals().get(BACKBONE_NAME));
+        }
+        java.nio.file.Path model = java.nio.file.Path.of(modelPath);
+        String tokenizer = config.getString(BACKBONE_TOKENIZER_PATH).trim();
+        UserModel.Builder user = UserModel.builder(model,
+                        tokenizer.isEmpty() ? model.resolveSibling("tokenizer.json") : java.nio.file.Path.of(tokenizer))
+                .pooling(PoolingMode.valueOf(config.getString(BACKBONE_POOLING).trim().toUpperCase(java.util.Locale.ROOT)))
+                .rowsInteract(config.getBoolean(BACKBONE_ROW_BY_ROW))
+                .names(new TensorNames(config.getString(BACKBONE_INPUT_IDS_NAME),
+                        config.getString(BACKBONE_ATTENTION_MASK_NAME), config.getString(BACKBONE_TOKEN_TYPE_IDS_NAME),
+                        config.getString(BACKBONE_OUTPUT_NAME)));
+        String id = config.getString(BACKBONE_MODEL_ID).trim();
+        if (!id.isEmpty()) {
+            user.id(id);
+        }
+        return spec.userModel(user.build()).build();
     }
 
     public Map<String, Object> clientProperties() {

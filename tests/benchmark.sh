@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Extractor benchmark on this machine (CPU unless -D backbone.provider=cuda on a GPU build).
+# Prints raw-backbone and whole-extractor sentences/s, their ratio, produce-to-feature p50/p99,
+# and writes them to tests/target/benchmark.txt (or --out FILE).
+# Usage: tests/benchmark.sh [--texts N] [--out FILE] [-D key=value ...] ; extra Maven flags in BENCH_MAVEN_FLAGS
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./mvnw -q -B ${BENCH_MAVEN_FLAGS:-} -DskipTests install
+export MAVEN_OPTS="${MAVEN_OPTS:--Xmx3g}"
+./mvnw -q -B ${BENCH_MAVEN_FLAGS:-} -pl tests exec:java -Dai.djl.offline=true \
+  -Dexec.classpathScope=test -Dexec.mainClass=io.headwater.tests.bench.ExtractorBenchmark \
+  -Dexec.args="$*"

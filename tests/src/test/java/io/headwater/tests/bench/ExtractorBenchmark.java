@@ -1,0 +1,256 @@
+package io.headwater.tests.bench;
+
+import io.headwater.backbone.Backbone;
+import io.headwater.cli.Datasets;
+import io.headwater.cli.ExampleProducer;
+import io.headwater.extractor.Extractor;
+import io.headwater.extractor.ExtractorConfig;
+import io.headwater.kafka.EmbeddedKafkaBroker;
+import io.headwater.kafka.FeatureRecord;
+import io.headwater.kafka.HeadwaterConfigs;
+import io.headwater.kafka.Topics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/**
+ * Extractor benchmark (not a test): in one run, on one fixed set of real mixed-length texts,
+ * <ol>
+ *   <li>the raw backbone alone (tokenize + run + pool), in chunks of the extractor's batch size;</li>
+ *   <li>the same texts through the whole extractor on an in-process broker (produce first, then
+ *       time from the extractor's start to the last committed feature record);</li>
+ *   <li>produce-to-feature latency at half the measured extractor throughput.</li>
+ * </ol>
+ * It prints sentences/s for both and their ratio, and latency p50/p99, and writes them to a file.
+ *
+ * <pre>{@code
+ * tests/benchmark.sh                      # CPU, defaults
+ * tests/benchmark.sh --texts 4000 -D backbone.name=all-minilm-l6-v2
+ * }</pre>
+ */
+public final class ExtractorBenchmark {
+    private ExtractorBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int n = 2000;
+        Path out = Path.of("target", "benchmark.txt");
+        Map<String, String> props = new HashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--texts" -> n = Integer.parseInt(args[++i]);
+                case "--out" -> out = Path.of(args[++i]);
+                case "-D" -> {
+                    String[] kv = args[++i].split("=", 2);
+                    props.put(kv[0], kv[1]);
+                }
+                case "--help", "-h" -> {
+                    System.out.println("usage: ExtractorBenchmark [--texts N] [--out FILE] [-D key=value ...]");
+                    return;
+                }
+                default -> throw new IllegalArgumentException("unknown argument " + args[i]
+                        + "; usage: ExtractorBenchmark [--texts N] [--out FILE] [-D key=value ...]");
+            }
+        }
+        Map<String, String> results = run(n, props);
+        StringBuilder text = new StringBuilder();
+        results.forEach((k, v) -> text.append(k).append(": ").append(v).append('\n'));
+        System.out.print(text);
+        Files.createDirectories(out.toAbsolutePath().getParent());
+        Files.writeString(out, text.toString(), StandardCharsets.UTF_8);
+        System.out.println("written to " + out.toAbsolutePath());
+        System.exit(0);
+    }
+
+    /** The fixed text set: bundled food reviews and e-mails, mixed, in a seeded order. */
+    static List<String> texts(int n) {
+        List<String> all = new ArrayList<>();
+        for (String task : List.of("fine-foods", "spam")) {
+            Datasets.bundled(task).forEach(l -> all.add(l.json().orElseThrow().get("text").asText()));
+        }
+        return Datasets.shuffled(all, 5).subList(0, Math.min(n, all.size()));
+    }
+
+    static Map<String, String> run(int n, Map<String, String> overrides) throws Exception {
+        Map<String, String> results = new LinkedHashMap<>();
+        List<String> texts = texts(n);
+        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start()) {
+            Map<String, String> props = new HashMap<>(overrides);
+            props.put(HeadwaterConfigs.BOOTSTRAP_SERVERS, broker.bootstrapServers());
+            props.put(HeadwaterConfigs.TOPIC_PREFIX, "bench.");
+            props.put(HeadwaterConfigs.TOPIC_PARTITIONS, "1");
+            props.put(ExtractorConfig.CACHE_DIR, "");
+            ExtractorConfig config = new ExtractorConfig(props);
+            int batch = config.batchMaxRecords();
+            try (Backbone backbone = Backbone.load(config.backboneSpec())) {
+                results.put("backbone", backbone.id() + " (sha256 " + backbone.sha256().substring(0, 12) + ")");
+                results.put("texts", texts.size() + " (bundled food reviews and e-mails, mixed lengths, max "
+                        + config.backboneSpec().maxTokens() + " tokens)");
+                results.put("cores", Integer.toString(Runtime.getRuntime().availableProcessors()));
+                backbone.embed(texts.subList(0, Math.min(64, texts.size())));
+
+                long t0 = System.nanoTime();
+                for (int i = 0; i < texts.size(); i += batch) {
+                    backbone.embed(texts.subList(i, Math.min(texts.size(), i + batch)));
+                }
+                double rawRate = texts.size() / ((System.nanoTime() - t0) / 1e9);
+                results.put("raw backbone sentences/s", String.format("%.1f", rawRate));
+
+                double extractorRate = throughput(props, config, backbone, texts);
+                results.put("extractor sentences/s", String.format("%.1f", extractorRate));
+                results.put("extractor / raw backbone", String.format("%.3f", extractorRate / rawRate));
+
+                long[] latency = latencies(props, config, backbone, texts.subList(0, Math.min(400, texts.size())),
+                        extractorRate / 2);
+                results.put("latency rate examples/s", String.format("%.1f", extractorRate / 2));
+                results.put("produce-to-feature p50 ms", Long.toString(percentile(latency, 0.50)));
+                results.put("produce-to-feature p99 ms", Long.toString(percentile(latency, 0.99)));
+            }
+        }
+        return results;
+    }
+
+    private static double throughput(Map<String, String> props, ExtractorConfig config, Backbone backbone,
+                                     List<String> texts) throws Exception {
+        Topics topics = Topics.withPrefix(config.topicPrefix());
+        Extractor.ensureTopics(config);
+        Map<String, Long> sentAt = new ConcurrentHashMap<>();
+        produce(props, topics, "throughput", texts, sentAt, 0);
+        try (FeatureWatcher watcher = new FeatureWatcher(props, topics)) {
+            watcher.awaitAssignment();
+            long t0 = System.nanoTime();
+            try (Extractor extractor = new Extractor(config, backbone, new SimpleMeterRegistry())) {
+                new Thread(extractor, "bench-extractor").start();
+                watcher.awaitCount(texts.size(), Duration.ofMinutes(30));
+                return texts.size() / ((System.nanoTime() - t0) / 1e9);
+            }
+        }
+    }
+
+    private static long[] latencies(Map<String, String> props, ExtractorConfig config, Backbone backbone,
+                                    List<String> texts, double rate) throws Exception {
+        Map<String, String> p = new HashMap<>(props);
+        p.put(HeadwaterConfigs.TOPIC_PREFIX, "bench-latency.");
+        ExtractorConfig c = new ExtractorConfig(p);
+        Topics topics = Topics.withPrefix(c.topicPrefix());
+        Extractor.ensureTopics(c);
+        Map<String, Long> sentAt = new ConcurrentHashMap<>();
+        try (FeatureWatcher watcher = new FeatureWatcher(p, topics);
+             Extractor extractor = new Extractor(c, backbone, new SimpleMeterRegistry())) {
+            watcher.awaitAssignment();
+            new Thread(extractor, "bench-extractor").start();
+            produce(p, topics, "latency", texts.subList(0, 20), new ConcurrentHashMap<>(), rate);
+            watcher.awaitCount(20, Duration.ofMinutes(5));
+            produce(p, topics, "latency", texts.subList(20, texts.size()), sentAt, rate);
+            watcher.awaitCount(texts.size(), Duration.ofMinutes(30));
+            long[] lat = sentAt.entrySet().stream()
+                    .mapToLong(e -> watcher.receivedAt.get(e.getKey()) - e.getValue()).sorted().toArray();
+            return lat;
+        }
+    }
+
+    private static void produce(Map<String, String> props, Topics topics, String prefix, List<String> texts,
+                                Map<String, Long> sentAt, double rate) {
+        Map<String, Object> client = HeadwaterConfigs.clientProperties(
+                HeadwaterConfigs.parse(HeadwaterConfigs.common(), props));
+        try (ExampleProducer producer = new ExampleProducer(client, topics)) {
+            long start = System.nanoTime();
+            for (int i = 0; i < texts.size(); i++) {
+                String id = prefix + "-" + i + "-" + UUID.randomUUID();
+                var node = io.headwater.kafka.Json.MAPPER.createObjectNode()
+                        .put("id", id).put("text", texts.get(i)).put("label", "x");
+                if (rate > 0) {
+                    long wait = start + (long) (i / rate * 1e9) - System.nanoTime();
+                    if (wait > 0) {
+                        sleep(wait / 1_000_000);
+                    }
+                }
+                sentAt.put(id, System.currentTimeMillis());
+                producer.send("bench", new Datasets.Line(i, node.toString(), java.util.Optional.of(node)));
+            }
+            producer.flush();
+        }
+    }
+
+    static long percentile(long[] sorted, double p) {
+        return sorted.length == 0 ? -1 : sorted[Math.min(sorted.length - 1, (int) Math.ceil(p * sorted.length) - 1)];
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** A read_committed consumer of features that notes when each example id arrived. */
+    private static final class FeatureWatcher implements AutoCloseable {
+        final Map<String, Long> receivedAt = new ConcurrentHashMap<>();
+        private final KafkaConsumer<String, FeatureRecord> consumer;
+        private final Thread thread;
+        private volatile boolean running = true;
+        private volatile boolean assigned;
+
+        FeatureWatcher(Map<String, String> props, Topics topics) {
+            Map<String, Object> c = new HashMap<>(HeadwaterConfigs.clientProperties(
+                    HeadwaterConfigs.parse(HeadwaterConfigs.common(), props)));
+            c.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-" + UUID.randomUUID());
+            c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+            c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+            consumer = new KafkaConsumer<>(c, new StringDeserializer(), topics.features().valueSerde().deserializer());
+            consumer.subscribe(List.of(topics.features().name()));
+            thread = new Thread(() -> {
+                while (running) {
+                    var records = consumer.poll(Duration.ofMillis(20));
+                    assigned |= !consumer.assignment().isEmpty();
+                    long now = System.currentTimeMillis();
+                    records.forEach(r -> receivedAt.put(r.value().exampleId(), now));
+                }
+                consumer.close();
+            }, "bench-feature-watcher");
+            thread.start();
+        }
+
+        void awaitAssignment() {
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (!assigned && System.nanoTime() < deadline) {
+                sleep(10);
+            }
+        }
+
+        void awaitCount(int n, Duration timeout) {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (receivedAt.size() < n) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("only " + receivedAt.size() + " of " + n + " features arrived");
+                }
+                sleep(5);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            running = false;
+            try {
+                thread.join(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+}
