@@ -55,12 +55,18 @@ import org.slf4j.LoggerFactory;
  */
 public final class Backbone implements AutoCloseable {
 
-    /** How texts are grouped into session runs. */
-    enum Execution {
+    /**
+     * How texts are grouped into session runs. {@link #load(BackboneSpec)} picks
+     * {@link #ROW_BY_ROW} for models whose rows interact and {@link #PADDED_BATCHES} otherwise;
+     * {@link #UNSORTED_BATCHES} exists to measure what length grouping is worth.
+     */
+    public enum Execution {
         /** Texts sorted by length, padded to their batch's longest, {@code batchSize} per run. */
         PADDED_BATCHES,
         /** One unpadded text per run, several runs at once, each on one thread. */
-        ROW_BY_ROW
+        ROW_BY_ROW,
+        /** Texts in arrival order, padded to their batch's longest: the naive baseline. */
+        UNSORTED_BATCHES
     }
 
     private static final Logger log = LoggerFactory.getLogger(Backbone.class);
@@ -108,7 +114,7 @@ public final class Backbone implements AutoCloseable {
     }
 
     /** As {@link #load(BackboneSpec)}, forcing how texts are run: for tests and measurements. */
-    static Backbone load(BackboneSpec spec, Execution execution) {
+    public static Backbone load(BackboneSpec spec, Execution execution) {
         Objects.requireNonNull(spec, "spec cannot be null");
         Objects.requireNonNull(execution, "execution cannot be null");
         long start = System.nanoTime();
@@ -140,7 +146,9 @@ public final class Backbone implements AutoCloseable {
                         + "threads {}, workers {}, in {} ms",
                 model.id(), model.sha256(), encoder.dimension(), model.pooling().name().toLowerCase(Locale.ROOT),
                 spec.maxTokens(), encoder.provider(),
-                execution == Execution.ROW_BY_ROW ? "row by row" : "padded batches of " + spec.batchSize(),
+                execution == Execution.ROW_BY_ROW ? "row by row"
+                        : (execution == Execution.UNSORTED_BATCHES ? "unsorted " : "") + "padded batches of "
+                        + spec.batchSize(),
                 sessionThreads == 0 ? "default" : sessionThreads, workers,
                 (System.nanoTime() - start) / 1_000_000);
         return new Backbone(model, spec, execution, tokenizer, encoder, workers);
@@ -201,7 +209,8 @@ public final class Backbone implements AutoCloseable {
             return new float[0][];
         }
         List<TokenizedText> tokenized = tokenizer.encode(texts);
-        int[] order = byLength(tokenized);
+        int[] order = execution == Execution.UNSORTED_BATCHES
+                ? java.util.stream.IntStream.range(0, texts.size()).toArray() : byLength(tokenized);
         float[][] vectors = new float[texts.size()][];
         if (execution == Execution.ROW_BY_ROW) {
             embedRowByRow(tokenized, order, vectors);

@@ -190,12 +190,12 @@ public final class Extractor implements Runnable, AutoCloseable {
     }
 
     /** Consumed records and the output the embedder is computing for them. */
-    private record Batch(List<ConsumerRecord<byte[], byte[]>> records,
-                         Future<List<ProducerRecord<byte[], byte[]>>> output) {
+    private record Batch(List<Parsed> records, Future<List<ProducerRecord<byte[], byte[]>>> output) {
 
         Map<TopicPartition, OffsetAndMetadata> nextOffsets() {
             Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-            for (ConsumerRecord<byte[], byte[]> r : records) {
+            for (Parsed p : records) {
+                ConsumerRecord<byte[], byte[]> r = p.record();
                 offsets.merge(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1),
                         (a, b) -> a.offset() >= b.offset() ? a : b);
             }
@@ -204,7 +204,8 @@ public final class Extractor implements Runnable, AutoCloseable {
 
         Map<TopicPartition, Long> firstOffsets() {
             Map<TopicPartition, Long> offsets = new HashMap<>();
-            for (ConsumerRecord<byte[], byte[]> r : records) {
+            for (Parsed p : records) {
+                ConsumerRecord<byte[], byte[]> r = p.record();
                 offsets.merge(new TopicPartition(r.topic(), r.partition()), r.offset(), Math::min);
             }
             return offsets;
@@ -221,7 +222,7 @@ public final class Extractor implements Runnable, AutoCloseable {
         private final KafkaConsumer<byte[], byte[]> consumer;
         private final KafkaProducer<byte[], byte[]> producer;
         private final ExecutorService embedder;
-        private List<ConsumerRecord<byte[], byte[]>> filling = new ArrayList<>();
+        private List<Parsed> filling = new ArrayList<>();
         private long fillingSince;
         private Batch inFlight;
 
@@ -239,19 +240,25 @@ public final class Extractor implements Runnable, AutoCloseable {
                 if (filling.isEmpty() && !records.isEmpty()) {
                     fillingSince = System.currentTimeMillis();
                 }
-                records.forEach(filling::add);
+                records.forEach(r -> filling.add(parse(r)));
             }
             boolean full = filling.size() >= config.batchMaxRecords();
+            boolean ready = !filling.isEmpty()
+                    && (full || System.currentTimeMillis() - fillingSince >= config.batchMaxWaitMs());
             if (inFlight != null && (inFlight.output().isDone() || full)) {
-                commit(inFlight);
-                inFlight = null;
+                // Hand the embedder its next batch before committing this one, so it never waits on Kafka.
+                Batch done = inFlight;
+                inFlight = ready ? submit() : null;
+                commit(done);
+            } else if (inFlight == null && ready) {
+                inFlight = submit();
             }
-            if (inFlight == null && !filling.isEmpty()
-                    && (full || System.currentTimeMillis() - fillingSince >= config.batchMaxWaitMs())) {
-                List<ConsumerRecord<byte[], byte[]>> records = filling;
-                filling = new ArrayList<>();
-                inFlight = new Batch(records, embedder.submit(() -> transform(records)));
-            }
+        }
+
+        private Batch submit() {
+            List<Parsed> records = filling;
+            filling = new ArrayList<>();
+            return new Batch(records, embedder.submit(() -> transform(records)));
         }
 
         /** On a clean stop: commit what is in flight. */
@@ -292,9 +299,16 @@ public final class Extractor implements Runnable, AutoCloseable {
                         e.toString());
                 transactionsAborted.increment();
                 producer.abortTransaction();
-                // Everything read after this batch is dropped too and read again.
+                // This batch, the one behind it and what is filling are all dropped and read again.
+                List<Parsed> unwritten = new ArrayList<>(batch.records());
+                if (inFlight != null && inFlight != batch) {
+                    inFlight.output().cancel(true);
+                    unwritten.addAll(inFlight.records());
+                }
+                inFlight = null;
+                unwritten.addAll(filling);
                 filling = new ArrayList<>();
-                batch.firstOffsets().forEach((tp, offset) -> {
+                new Batch(unwritten, null).firstOffsets().forEach((tp, offset) -> {
                     if (consumer.assignment().contains(tp)) {
                         consumer.seek(tp, offset);
                     }
@@ -310,7 +324,7 @@ public final class Extractor implements Runnable, AutoCloseable {
                 commit(inFlight);
                 inFlight = null;
             }
-            filling.removeIf(r -> partitions.contains(new TopicPartition(r.topic(), r.partition())));
+            filling.removeIf(p -> partitions.contains(new TopicPartition(p.record().topic(), p.record().partition())));
         }
 
         @Override
@@ -329,27 +343,41 @@ public final class Extractor implements Runnable, AutoCloseable {
         }
     }
 
+    /** One consumed record, parsed and validated: either an example or its dead letter. */
+    record Parsed(ConsumerRecord<byte[], byte[]> record, Optional<Example> example,
+                  Optional<ProducerRecord<byte[], byte[]>> deadLetter) {
+    }
+
+    /** Parses and validates one record; done as records arrive, while the previous batch embeds. */
+    Parsed parse(ConsumerRecord<byte[], byte[]> r) {
+        try {
+            Optional<String> key = Optional.ofNullable(r.key()).map(k -> new String(k, StandardCharsets.UTF_8));
+            Example e = ExampleParser.instance().parse(key, r.value());
+            if (e.input() instanceof Example.Vector v && v.values().length != backbone.dimension()) {
+                throw new ExampleParser.InvalidExample("vector", "vector has " + v.values().length
+                        + " values but backbone " + backbone.id() + " gives " + backbone.dimension());
+            }
+            return new Parsed(r, Optional.of(e), Optional.empty());
+        } catch (ExampleParser.InvalidExample e) {
+            LOG.debug("Dead-lettering {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), e.getMessage());
+            Counter.builder("headwater.extractor.dlq").description("Examples sent to the dead-letter topic")
+                    .tag("reason", e.kind()).register(registry).increment();
+            return new Parsed(r, Optional.empty(),
+                    Optional.of(DeadLetters.of(topics.examplesDlq(), r, e.kind(), e.getMessage())));
+        }
+    }
+
     /** The records a batch writes: features for valid examples, dead letters for the rest. */
-    List<ProducerRecord<byte[], byte[]>> transform(List<ConsumerRecord<byte[], byte[]>> records) {
-        List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>(records.size());
+    List<ProducerRecord<byte[], byte[]>> transform(List<Parsed> batch) {
+        List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>(batch.size());
         List<ConsumerRecord<byte[], byte[]>> valid = new ArrayList<>();
         List<Example> examples = new ArrayList<>();
-        for (ConsumerRecord<byte[], byte[]> r : records) {
-            try {
-                Optional<String> key = Optional.ofNullable(r.key()).map(k -> new String(k, StandardCharsets.UTF_8));
-                Example e = ExampleParser.instance().parse(key, r.value());
-                if (e.input() instanceof Example.Vector v && v.values().length != backbone.dimension()) {
-                    throw new ExampleParser.InvalidExample("vector", "vector has " + v.values().length
-                            + " values but backbone " + backbone.id() + " gives " + backbone.dimension());
-                }
+        for (Parsed p : batch) {
+            p.deadLetter().ifPresent(out::add);
+            p.example().ifPresent(e -> {
                 examples.add(e);
-                valid.add(r);
-            } catch (ExampleParser.InvalidExample e) {
-                LOG.debug("Dead-lettering {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), e.getMessage());
-                Counter.builder("headwater.extractor.dlq").description("Examples sent to the dead-letter topic")
-                        .tag("reason", e.kind()).register(registry).increment();
-                out.add(DeadLetters.of(topics.examplesDlq(), r, e.kind(), e.getMessage()));
-            }
+                valid.add(p.record());
+            });
         }
         float[][] vectors = embed(examples);
         var serializer = topics.features().valueSerde().serializer();

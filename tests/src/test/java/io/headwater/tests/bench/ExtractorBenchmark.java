@@ -47,7 +47,7 @@ public final class ExtractorBenchmark {
 
     public static void main(String[] args) throws Exception {
         int n = 2000;
-        Path out = Path.of("target", "benchmark.txt");
+        Path out = Path.of("tests", "target", "benchmark.txt");
         Map<String, String> props = new HashMap<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -109,11 +109,25 @@ public final class ExtractorBenchmark {
                 double rawRate = texts.size() / ((System.nanoTime() - t0) / 1e9);
                 results.put("raw backbone sentences/s", String.format("%.1f", rawRate));
 
+                List<String> sample = texts.subList(0, Math.min(600, texts.size()));
+                double sorted = rawRate(config, Backbone.Execution.PADDED_BATCHES, sample);
+                double unsorted = rawRate(config, Backbone.Execution.UNSORTED_BATCHES, sample);
+                results.put("raw, length-sorted padded batches of " + config.backboneSpec().batchSize()
+                        + " sentences/s", String.format("%.1f", sorted));
+                results.put("raw, unsorted padded batches of " + config.backboneSpec().batchSize()
+                        + " sentences/s", String.format("%.1f", unsorted));
+                results.put("length grouping speed-up (sorted / unsorted batches)", String.format("%.2f", sorted / unsorted));
+                if (backbone.rowByRow()) {
+                    double rows = rawRate(config, Backbone.Execution.ROW_BY_ROW, sample);
+                    results.put("raw, row by row sentences/s", String.format("%.1f", rows));
+                    results.put("row by row / unsorted batches", String.format("%.2f", rows / unsorted));
+                }
+
                 double extractorRate = throughput(props, config, backbone, texts);
                 results.put("extractor sentences/s", String.format("%.1f", extractorRate));
                 results.put("extractor / raw backbone", String.format("%.3f", extractorRate / rawRate));
 
-                long[] latency = latencies(props, config, backbone, texts.subList(0, Math.min(400, texts.size())),
+                long[] latency = latencies(props, config, backbone, texts.subList(0, Math.min(600, texts.size())),
                         extractorRate / 2);
                 results.put("latency rate examples/s", String.format("%.1f", extractorRate / 2));
                 results.put("produce-to-feature p50 ms", Long.toString(percentile(latency, 0.50)));
@@ -123,27 +137,40 @@ public final class ExtractorBenchmark {
         return results;
     }
 
-    private static double throughput(Map<String, String> props, ExtractorConfig config, Backbone backbone,
-                                     List<String> texts) throws Exception {
-        Topics topics = Topics.withPrefix(config.topicPrefix());
-        Extractor.ensureTopics(config);
-        Map<String, Long> sentAt = new ConcurrentHashMap<>();
-        produce(props, topics, "throughput", texts, sentAt, 0);
-        try (FeatureWatcher watcher = new FeatureWatcher(props, topics)) {
-            watcher.awaitAssignment();
+    /** Raw backbone sentences/s on the texts with a forced grouping, in chunks of the extractor's batch size. */
+    private static double rawRate(ExtractorConfig config, Backbone.Execution execution, List<String> texts) {
+        try (Backbone b = Backbone.load(config.backboneSpec(), execution)) {
+            b.embed(texts.subList(0, Math.min(32, texts.size())));
             long t0 = System.nanoTime();
-            try (Extractor extractor = new Extractor(config, backbone, new SimpleMeterRegistry())) {
-                new Thread(extractor, "bench-extractor").start();
-                watcher.awaitCount(texts.size(), Duration.ofMinutes(30));
-                return texts.size() / ((System.nanoTime() - t0) / 1e9);
+            for (int i = 0; i < texts.size(); i += config.batchMaxRecords()) {
+                b.embed(texts.subList(i, Math.min(texts.size(), i + config.batchMaxRecords())));
             }
+            return texts.size() / ((System.nanoTime() - t0) / 1e9);
         }
     }
 
+    /**
+     * Whole-extractor throughput on a running service: the extractor is started and warmed up
+     * (group joined, transactions initialised, 20 examples through), then all texts are produced at
+     * once and timed from the first send to the last committed feature record.
+     */
+    private static double throughput(Map<String, String> props, ExtractorConfig config, Backbone backbone,
+                                     List<String> texts) {
+        return phase(props, config, backbone, texts, 0, "bench.").throughput();
+    }
+
     private static long[] latencies(Map<String, String> props, ExtractorConfig config, Backbone backbone,
-                                    List<String> texts, double rate) throws Exception {
+                                    List<String> texts, double rate) {
+        return phase(props, config, backbone, texts, rate, "bench-latency.").latencies();
+    }
+
+    private record Phase(double throughput, long[] latencies) {
+    }
+
+    private static Phase phase(Map<String, String> props, ExtractorConfig config, Backbone backbone,
+                               List<String> texts, double rate, String prefix) {
         Map<String, String> p = new HashMap<>(props);
-        p.put(HeadwaterConfigs.TOPIC_PREFIX, "bench-latency.");
+        p.put(HeadwaterConfigs.TOPIC_PREFIX, prefix);
         ExtractorConfig c = new ExtractorConfig(p);
         Topics topics = Topics.withPrefix(c.topicPrefix());
         Extractor.ensureTopics(c);
@@ -152,13 +179,23 @@ public final class ExtractorBenchmark {
              Extractor extractor = new Extractor(c, backbone, new SimpleMeterRegistry())) {
             watcher.awaitAssignment();
             new Thread(extractor, "bench-extractor").start();
-            produce(p, topics, "latency", texts.subList(0, 20), new ConcurrentHashMap<>(), rate);
-            watcher.awaitCount(20, Duration.ofMinutes(5));
-            produce(p, topics, "latency", texts.subList(20, texts.size()), sentAt, rate);
-            watcher.awaitCount(texts.size(), Duration.ofMinutes(30));
+            List<String> warmUp = texts.subList(0, Math.min(20, texts.size()));
+            produce(p, topics, "warm-up", warmUp, new ConcurrentHashMap<>(), 0);
+            watcher.awaitCount(warmUp.size(), Duration.ofMinutes(5));
+            Map<String, Long> cpuBefore = threadCpu();
+            long t0 = System.nanoTime();
+            produce(p, topics, "timed", texts, sentAt, rate);
+            watcher.awaitCount(warmUp.size() + texts.size(), Duration.ofMinutes(30));
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            double throughput = texts.size() / seconds;
+            if (Boolean.getBoolean("bench.profile")) {
+                printCpu(cpuBefore, threadCpu(), seconds);
+            }
             long[] lat = sentAt.entrySet().stream()
                     .mapToLong(e -> watcher.receivedAt.get(e.getKey()) - e.getValue()).sorted().toArray();
-            return lat;
+            return new Phase(throughput, lat);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 
@@ -183,6 +220,29 @@ public final class ExtractorBenchmark {
             }
             producer.flush();
         }
+    }
+
+    /** CPU seconds per thread-name group, to see where the time outside the backbone goes. */
+    private static Map<String, Long> threadCpu() {
+        var mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        Map<String, Long> out = new HashMap<>();
+        for (long id : mx.getAllThreadIds()) {
+            var info = mx.getThreadInfo(id);
+            long cpu = mx.getThreadCpuTime(id);
+            if (info != null && cpu > 0) {
+                out.merge(info.getThreadName().replaceAll("[-_ ]?\\d+", "#"), cpu, Long::sum);
+            }
+        }
+        return out;
+    }
+
+    private static void printCpu(Map<String, Long> before, Map<String, Long> after, double seconds) {
+        System.out.printf("CPU seconds by thread group over %.1f s of wall time:%n", seconds);
+        after.entrySet().stream()
+                .map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0L)))
+                .filter(e -> e.getValue() > 10_000_000L)
+                .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                .forEach(e -> System.out.printf("  %6.2f  %s%n", e.getValue() / 1e9, e.getKey()));
     }
 
     static long percentile(long[] sorted, double p) {
