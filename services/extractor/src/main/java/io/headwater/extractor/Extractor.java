@@ -117,6 +117,11 @@ public final class Extractor implements Runnable, AutoCloseable {
                 .description("Valid examples per transaction").baseUnit("examples").register(registry);
         io.micrometer.core.instrument.Gauge.builder("headwater.extractor.backbone.calls", backbone, Backbone::calls)
                 .description("ONNX Runtime session runs").register(registry);
+        io.micrometer.core.instrument.Gauge.builder("headwater.extractor.backbone.info", () -> 1)
+                .description("The backbone in use and where it runs (value always 1)")
+                .tags("backbone", backbone.id(), "sha256", backbone.sha256().substring(0, 12),
+                        "provider", backbone.provider(), "execution", backbone.rowByRow() ? "row-by-row" : "batches")
+                .register(registry);
     }
 
     /** False once the loop has stopped on an error. */

@@ -65,7 +65,14 @@ public final class ExtractorBenchmark {
                         + "; usage: ExtractorBenchmark [--texts N] [--out FILE] [-D key=value ...]");
             }
         }
-        Map<String, String> results = run(n, props);
+        Map<String, String> results;
+        try {
+            results = run(n, props);
+        } catch (io.headwater.core.HeadwaterException e) {
+            System.err.println("benchmark: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
         StringBuilder text = new StringBuilder();
         results.forEach((k, v) -> text.append(k).append(": ").append(v).append('\n'));
         System.out.print(text);
@@ -96,7 +103,9 @@ public final class ExtractorBenchmark {
             ExtractorConfig config = new ExtractorConfig(props);
             int batch = config.batchMaxRecords();
             try (Backbone backbone = Backbone.load(config.backboneSpec())) {
-                results.put("backbone", backbone.id() + " (sha256 " + backbone.sha256().substring(0, 12) + ")");
+                results.put("backbone", backbone.id() + " (sha256 " + backbone.sha256().substring(0, 12) + ") on "
+                        + backbone.provider() + (backbone.rowByRow() ? ", row by row" : ", padded batches of "
+                        + config.backboneSpec().batchSize()));
                 results.put("texts", texts.size() + " (bundled food reviews and e-mails, mixed lengths, max "
                         + config.backboneSpec().maxTokens() + " tokens)");
                 results.put("cores", Integer.toString(Runtime.getRuntime().availableProcessors()));
