@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.BiFunction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -35,6 +36,17 @@ final class ServiceCommands {
         }));
         done.await();
         return 0;
+    }
+
+    /** Starts a Kafka Streams service with its metrics server and health check; runs until Ctrl-C. */
+    static Integer runStreamsService(String name, Map<String, String> props,
+                                     BiFunction<Map<String, String>, PrometheusMeterRegistry, StreamsService> start)
+            throws Exception {
+        PrometheusMeterRegistry meters = Meters.registry(name);
+        Optional<MetricsServer> server = Meters.serve(props, DEFAULT_METRICS_PORT, meters);
+        StreamsService s = start.apply(props, meters);
+        server.ifPresent(m -> m.addHealthCheck(name, s::healthy));
+        return runUntilStopped(s, server);
     }
 
     @Command(name = "extractor", mixinStandardHelpOptions = true,
@@ -70,13 +82,8 @@ final class ServiceCommands {
 
         @Override
         public Integer call() throws Exception {
-            Map<String, String> props = connection.props();
-            TrainerConfig config = new TrainerConfig(props);
-            PrometheusMeterRegistry meters = Meters.registry("trainer");
-            Optional<MetricsServer> server = Meters.serve(props, DEFAULT_METRICS_PORT, meters);
-            StreamsService s = io.headwater.trainer.Trainer.start(config, meters);
-            server.ifPresent(m -> m.addHealthCheck("trainer", s::healthy));
-            return runUntilStopped(s, server);
+            return runStreamsService("trainer", connection.props(),
+                    (props, meters) -> io.headwater.trainer.Trainer.start(new TrainerConfig(props), meters));
         }
     }
 
@@ -88,13 +95,8 @@ final class ServiceCommands {
 
         @Override
         public Integer call() throws Exception {
-            Map<String, String> props = connection.props();
-            RegistryConfig config = new RegistryConfig(props);
-            PrometheusMeterRegistry meters = Meters.registry("registry");
-            Optional<MetricsServer> server = Meters.serve(props, DEFAULT_METRICS_PORT, meters);
-            StreamsService s = io.headwater.registry.Registry.start(config, meters);
-            server.ifPresent(m -> m.addHealthCheck("registry", s::healthy));
-            return runUntilStopped(s, server);
+            return runStreamsService("registry", connection.props(),
+                    (props, meters) -> io.headwater.registry.Registry.start(new RegistryConfig(props), meters));
         }
     }
 

@@ -6,8 +6,8 @@ import io.headwater.backbone.PoolingMode;
 import io.headwater.backbone.TensorNames;
 import io.headwater.backbone.UserModel;
 import io.headwater.kafka.HeadwaterConfigs;
+import io.headwater.kafka.ServiceConfig;
 import java.util.Map;
-import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
@@ -20,7 +20,7 @@ import org.apache.kafka.common.config.ConfigDef.Type;
  * ExtractorConfig config = new ExtractorConfig(Map.of("bootstrap.servers", "kafka:9092"));
  * }</pre>
  */
-public final class ExtractorConfig {
+public final class ExtractorConfig extends ServiceConfig {
     public static final String GROUP_ID = "extractor.group.id";
     public static final String TRANSACTIONAL_ID = "extractor.transactional.id";
     public static final String BATCH_MAX_RECORDS = "extractor.batch.max.records";
@@ -92,22 +92,16 @@ public final class ExtractorConfig {
             .define(BACKBONE_OUTPUT_NAME, Type.STRING, TensorNames.STANDARD.output(),
                     new ConfigDef.NonEmptyString(), Importance.LOW, "Name of the backbone.model.path model's output of per-token hidden states [batch, sequence, dimension].");
 
-    private final AbstractConfig config;
-
     public ExtractorConfig(Map<String, ?> props) {
-        this.config = HeadwaterConfigs.parse(CONFIG, props);
-    }
-
-    public AbstractConfig raw() {
-        return config;
+        super(CONFIG, props);
     }
 
     public String groupId() {
-        return config.getString(GROUP_ID);
+        return raw().getString(GROUP_ID);
     }
 
     public String transactionalId() {
-        String id = config.getString(TRANSACTIONAL_ID);
+        String id = raw().getString(TRANSACTIONAL_ID);
         return id.isEmpty() ? groupId() + "-" + hostName() : id;
     }
 
@@ -121,20 +115,16 @@ public final class ExtractorConfig {
 
     /** The embedding cache directory, or empty when the cache is off. */
     public java.util.Optional<java.nio.file.Path> cacheDir() {
-        String dir = config.getString(CACHE_DIR).trim();
+        String dir = raw().getString(CACHE_DIR).trim();
         return dir.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(java.nio.file.Path.of(dir));
     }
 
     public int batchMaxRecords() {
-        return config.getInt(BATCH_MAX_RECORDS);
+        return raw().getInt(BATCH_MAX_RECORDS);
     }
 
     public long batchMaxWaitMs() {
-        return config.getLong(BATCH_MAX_WAIT_MS);
-    }
-
-    public String topicPrefix() {
-        return config.getString(HeadwaterConfigs.TOPIC_PREFIX);
+        return raw().getLong(BATCH_MAX_WAIT_MS);
     }
 
     /**
@@ -146,48 +136,44 @@ public final class ExtractorConfig {
      */
     public BackboneSpec backboneSpec() {
         BackboneSpec.Builder spec = BackboneSpec.builder()
-                .name(config.getString(BACKBONE_NAME))
-                .maxTokens(config.getInt(BACKBONE_MAX_TOKENS))
-                .batchSize(config.getInt(BACKBONE_BATCH_SIZE))
-                .intraOpThreads(config.getInt(BACKBONE_THREADS))
-                .provider(ExecutionProvider.fromConfig(config.getString(BACKBONE_PROVIDER)))
-                .deviceId(config.getInt(BACKBONE_DEVICE_ID));
-        if (config.getInt(BACKBONE_DIMENSION) > 0) {
-            spec.dimension(config.getInt(BACKBONE_DIMENSION));
+                .name(raw().getString(BACKBONE_NAME))
+                .maxTokens(raw().getInt(BACKBONE_MAX_TOKENS))
+                .batchSize(raw().getInt(BACKBONE_BATCH_SIZE))
+                .intraOpThreads(raw().getInt(BACKBONE_THREADS))
+                .provider(ExecutionProvider.fromConfig(raw().getString(BACKBONE_PROVIDER)))
+                .deviceId(raw().getInt(BACKBONE_DEVICE_ID));
+        if (raw().getInt(BACKBONE_DIMENSION) > 0) {
+            spec.dimension(raw().getInt(BACKBONE_DIMENSION));
         }
-        String modelPath = config.getString(BACKBONE_MODEL_PATH).trim();
+        String modelPath = raw().getString(BACKBONE_MODEL_PATH).trim();
         if (modelPath.isEmpty()) {
             for (String key : USER_MODEL_KEYS) {
-                if (config.originals().containsKey(key)) {
+                if (raw().originals().containsKey(key)) {
                     throw new io.headwater.core.ConfigException(key + " applies only to a model loaded from "
                             + BACKBONE_MODEL_PATH + ", which is not set; found " + key + "="
-                            + config.originals().get(key));
+                            + raw().originals().get(key));
                 }
             }
             return spec.build();
         }
-        if (config.originals().containsKey(BACKBONE_NAME)) {
+        if (raw().originals().containsKey(BACKBONE_NAME)) {
             throw new io.headwater.core.ConfigException(BACKBONE_NAME + " picks a bundled backbone and cannot be "
                     + "combined with " + BACKBONE_MODEL_PATH + "=" + modelPath + "; name that model with "
-                    + BACKBONE_MODEL_ID + ", found " + BACKBONE_NAME + "=" + config.originals().get(BACKBONE_NAME));
+                    + BACKBONE_MODEL_ID + ", found " + BACKBONE_NAME + "=" + raw().originals().get(BACKBONE_NAME));
         }
         java.nio.file.Path model = java.nio.file.Path.of(modelPath);
-        String tokenizer = config.getString(BACKBONE_TOKENIZER_PATH).trim();
+        String tokenizer = raw().getString(BACKBONE_TOKENIZER_PATH).trim();
         UserModel.Builder user = UserModel.builder(model,
                         tokenizer.isEmpty() ? model.resolveSibling("tokenizer.json") : java.nio.file.Path.of(tokenizer))
-                .pooling(PoolingMode.valueOf(config.getString(BACKBONE_POOLING).trim().toUpperCase(java.util.Locale.ROOT)))
-                .rowsInteract(config.getBoolean(BACKBONE_ROW_BY_ROW))
-                .names(new TensorNames(config.getString(BACKBONE_INPUT_IDS_NAME),
-                        config.getString(BACKBONE_ATTENTION_MASK_NAME), config.getString(BACKBONE_TOKEN_TYPE_IDS_NAME),
-                        config.getString(BACKBONE_OUTPUT_NAME)));
-        String id = config.getString(BACKBONE_MODEL_ID).trim();
+                .pooling(PoolingMode.valueOf(raw().getString(BACKBONE_POOLING).trim().toUpperCase(java.util.Locale.ROOT)))
+                .rowsInteract(raw().getBoolean(BACKBONE_ROW_BY_ROW))
+                .names(new TensorNames(raw().getString(BACKBONE_INPUT_IDS_NAME),
+                        raw().getString(BACKBONE_ATTENTION_MASK_NAME), raw().getString(BACKBONE_TOKEN_TYPE_IDS_NAME),
+                        raw().getString(BACKBONE_OUTPUT_NAME)));
+        String id = raw().getString(BACKBONE_MODEL_ID).trim();
         if (!id.isEmpty()) {
             user.id(id);
         }
         return spec.userModel(user.build()).build();
-    }
-
-    public Map<String, Object> clientProperties() {
-        return HeadwaterConfigs.clientProperties(config);
     }
 }

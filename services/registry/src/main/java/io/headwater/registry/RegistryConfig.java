@@ -1,15 +1,15 @@
 package io.headwater.registry;
 
 import io.headwater.kafka.HeadwaterConfigs;
+import io.headwater.kafka.ServiceConfig;
 import java.util.Map;
-import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
 
 /** The registry's configuration: the common keys plus its own. Unknown keys go to Kafka Streams. */
-public final class RegistryConfig {
+public final class RegistryConfig extends ServiceConfig {
     public static final String APPLICATION_ID = "registry.application.id";
     public static final String COMMIT_INTERVAL_MS = "registry.commit.interval.ms";
     public static final String STATE_DIR = "registry.state.dir";
@@ -22,33 +22,19 @@ public final class RegistryConfig {
             .define(STATE_DIR, Type.STRING, System.getProperty("java.io.tmpdir") + "/headwater-registry",
                     Importance.MEDIUM, "Directory of the registry's local state stores.");
 
-    private final AbstractConfig config;
-
     public RegistryConfig(Map<String, ?> props) {
-        this.config = HeadwaterConfigs.parse(CONFIG, props);
-    }
-
-    public AbstractConfig raw() {
-        return config;
+        super(CONFIG, props);
     }
 
     public String applicationId() {
-        return config.getString(APPLICATION_ID);
+        return raw().getString(APPLICATION_ID);
     }
 
     public long commitIntervalMs() {
-        return config.getLong(COMMIT_INTERVAL_MS);
+        return raw().getLong(COMMIT_INTERVAL_MS);
     }
 
     public String stateDir() {
-        return config.getString(STATE_DIR);
-    }
-
-    public String topicPrefix() {
-        return config.getString(HeadwaterConfigs.TOPIC_PREFIX);
-    }
-
-    public Map<String, Object> clientProperties() {
-        return HeadwaterConfigs.clientProperties(config);
+        return raw().getString(STATE_DIR);
     }
 }

@@ -3,8 +3,8 @@ package io.headwater.trainer;
 import io.headwater.core.HeadOptions;
 import io.headwater.core.HeadType;
 import io.headwater.kafka.HeadwaterConfigs;
+import io.headwater.kafka.ServiceConfig;
 import java.util.Map;
-import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
@@ -18,7 +18,7 @@ import org.apache.kafka.common.config.ConfigDef.ValidString;
  * TrainerConfig config = new TrainerConfig(Map.of("trainer.candidate.every.examples", "200"));
  * }</pre>
  */
-public final class TrainerConfig {
+public final class TrainerConfig extends ServiceConfig {
     public static final String APPLICATION_ID = "trainer.application.id";
     public static final String HEAD_TYPE = "trainer.head.type";
     public static final String LDA_SHRINKAGE = "trainer.lda.shrinkage";
@@ -49,53 +49,39 @@ public final class TrainerConfig {
             .define(STATE_DIR, Type.STRING, System.getProperty("java.io.tmpdir") + "/headwater-trainer",
                     Importance.MEDIUM, "Directory of the trainer's local state stores.");
 
-    private final AbstractConfig config;
-
     public TrainerConfig(Map<String, ?> props) {
-        this.config = HeadwaterConfigs.parse(CONFIG, props);
-    }
-
-    public AbstractConfig raw() {
-        return config;
+        super(CONFIG, props);
     }
 
     public String applicationId() {
-        return config.getString(APPLICATION_ID);
+        return raw().getString(APPLICATION_ID);
     }
 
     public HeadType headType() {
-        return HeadType.of(config.getString(HEAD_TYPE));
+        return HeadType.of(raw().getString(HEAD_TYPE));
     }
 
     public HeadOptions headOptions() {
-        return new HeadOptions(config.getDouble(LDA_SHRINKAGE), config.getInt(SOLVE_EVERY));
+        return new HeadOptions(raw().getDouble(LDA_SHRINKAGE), raw().getInt(SOLVE_EVERY));
     }
 
     public int candidateEveryExamples() {
-        return config.getInt(CANDIDATE_EVERY_EXAMPLES);
+        return raw().getInt(CANDIDATE_EVERY_EXAMPLES);
     }
 
     public long candidateEveryMs() {
-        return config.getLong(CANDIDATE_EVERY_MS);
+        return raw().getLong(CANDIDATE_EVERY_MS);
     }
 
     public int accuracyWindow() {
-        return config.getInt(ACCURACY_WINDOW);
+        return raw().getInt(ACCURACY_WINDOW);
     }
 
     public long commitIntervalMs() {
-        return config.getLong(COMMIT_INTERVAL_MS);
+        return raw().getLong(COMMIT_INTERVAL_MS);
     }
 
     public String stateDir() {
-        return config.getString(STATE_DIR);
-    }
-
-    public String topicPrefix() {
-        return config.getString(HeadwaterConfigs.TOPIC_PREFIX);
-    }
-
-    public Map<String, Object> clientProperties() {
-        return HeadwaterConfigs.clientProperties(config);
+        return raw().getString(STATE_DIR);
     }
 }
