@@ -3,6 +3,8 @@ package io.headwater.tests;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.headwater.cli.Datasets;
+import io.headwater.client.ModelClient;
+import io.headwater.client.Prediction;
 import io.headwater.cli.ExampleProducer;
 import io.headwater.cli.ModelUpdateWatcher;
 import io.headwater.cli.Pipeline;
@@ -51,6 +53,7 @@ class EndToEndIT {
     EmbeddedKafkaBroker broker;
     Pipeline pipeline;
     ModelUpdateWatcher watcher;
+    ModelClient client;
     Topics topics = Topics.withPrefix("it.");
     Map<String, Object> clientProps;
     final Map<String, Set<String>> validIds = new HashMap<>();
@@ -69,6 +72,7 @@ class EndToEndIT {
         clientProps = HeadwaterConfigs.clientProperties(HeadwaterConfigs.parse(HeadwaterConfigs.common(), props));
         pipeline = Pipeline.start(props, new SimpleMeterRegistry());
         watcher = new ModelUpdateWatcher(clientProps, topics, u -> { });
+        client = ModelClient.builder(clientProps, topics).backbone(pipeline.backbone()).build().start();
 
         try (ExampleProducer producer = new ExampleProducer(clientProps, topics)) {
             List<String> badKinds = List.of(
@@ -114,6 +118,9 @@ class EndToEndIT {
 
     @AfterAll
     void tearDown() {
+        if (client != null) {
+            client.close();
+        }
         if (watcher != null) {
             watcher.close();
         }
@@ -171,6 +178,22 @@ class EndToEndIT {
             assertThat(head.inputDimension()).isEqualTo(pipeline.backbone().dimension());
             assertThat(last.backbone().sha256()).isEqualTo(pipeline.backbone().sha256());
         }
+    }
+
+    @Test
+    void shouldServeTheNewestVersionThroughTheClientLibrary() throws InterruptedException {
+        for (String task : validIds.keySet()) {
+            long newest = watcher.latest(task).orElseThrow().version();
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (client.current(task).map(m -> m.version()).orElse(0L) < newest && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertThat(client.current(task).orElseThrow().version()).isEqualTo(newest);
+        }
+        Prediction p = client.predict("spam", "URGENT: you have WON a free prize, click here to claim your cash now!!!")
+                .orElseThrow();
+        assertThat(p.label()).isEqualTo("spam");
+        assertThat(p.version()).isEqualTo(watcher.latest("spam").orElseThrow().version());
     }
 
     @Test

@@ -1,0 +1,267 @@
+package io.headwater.client;
+
+import io.headwater.backbone.Backbone;
+import io.headwater.core.HeadArtifact;
+import io.headwater.kafka.BackboneRef;
+import io.headwater.kafka.ModelUpdate;
+import io.headwater.kafka.Topics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Follows {@code model-updates} and serves the newest verified head of every task it is asked for.
+ * Each update is checked ({@link UpdateVerifier}: format, SHA-256 of the artifact, backbone) before
+ * it replaces the current one; a refused update is logged and counted and the previous version
+ * keeps serving. A swap replaces one immutable {@link LiveModel} reference, so a prediction always
+ * uses exactly one version and says which. Starting late is fine: the topic is compacted and is read
+ * from the beginning, so every task's current version arrives first.
+ *
+ * <pre>{@code
+ * try (ModelClient client = ModelClient.builder(clientProps, Topics.withPrefix("headwater."))
+ *         .backbone(backbone).tasks(Pattern.compile("spam|fine-foods")).build().start()) {
+ *     client.addListener(m -> log.info("now serving {} v{}", m.task(), m.version()));
+ *     Optional<Prediction> p = client.predict("spam", "Cheap meds, no prescription!");
+ * }
+ * }</pre>
+ */
+public final class ModelClient implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ModelClient.class);
+
+    private final Map<String, Object> clientProps;
+    private final Topics topics;
+    private final Pattern tasks;
+    private final Optional<Backbone> backbone;
+    private final UpdateVerifier verifier;
+    private final MeterRegistry registry;
+    private final Map<String, LiveModel> live = new ConcurrentHashMap<>();
+    private final List<Consumer<LiveModel>> listeners = new CopyOnWriteArrayList<>();
+    private final Counter swaps;
+    private final Timer freshness;
+    private volatile boolean running;
+    private volatile KafkaConsumer<String, byte[]> consumer;
+    private Thread thread;
+
+    private ModelClient(Builder b) {
+        this.clientProps = b.clientProps;
+        this.topics = b.topics;
+        this.tasks = b.tasks;
+        this.backbone = b.backbone;
+        this.registry = b.registry;
+        BackboneRef expected = b.expected.orElseGet(() -> b.backbone
+                .map(bb -> new BackboneRef(bb.id(), bb.sha256(), bb.dimension()))
+                .orElseThrow(() -> new IllegalStateException("a ModelClient needs a backbone or an expected backbone")));
+        this.verifier = new UpdateVerifier(expected);
+        this.swaps = Counter.builder("headwater.client.swaps").description("Model versions swapped in")
+                .register(registry);
+        this.freshness = Timer.builder("headwater.client.swap.latency")
+                .description("From a version's publication to this client serving it").publishPercentileHistogram()
+                .register(registry);
+    }
+
+    public static Builder builder(Map<String, Object> clientProps, Topics topics) {
+        return new Builder(clientProps, topics);
+    }
+
+    /** Subscribes to model updates on a background thread. */
+    public ModelClient start() {
+        Map<String, Object> props = new HashMap<>(clientProps);
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, "headwater-client-" + UUID.randomUUID());
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        props.putIfAbsent(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.MODEL_MAX_BYTES + 1024);
+        consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+        consumer.subscribe(List.of(topics.modelUpdates().name()));
+        running = true;
+        thread = new Thread(this::follow, "headwater-model-client");
+        thread.setDaemon(true);
+        thread.start();
+        return this;
+    }
+
+    private void follow() {
+        var deserializer = topics.modelUpdates().valueSerde().deserializer();
+        try {
+            while (running) {
+                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    if (r.key() == null || !tasks.matcher(r.key()).matches() || r.value() == null) {
+                        continue;
+                    }
+                    try {
+                        offer(deserializer.deserialize(r.topic(), r.value()));
+                    } catch (SerializationException e) {
+                        refused("format", "unreadable model update at " + r.topic() + "-" + r.partition() + "@"
+                                + r.offset() + ": " + e.getMessage());
+                    }
+                }
+            }
+        } catch (WakeupException e) {
+            // closing
+        } finally {
+            consumer.close();
+        }
+    }
+
+    /**
+     * Verifies an update and serves it if it is newer than the task's current version.
+     *
+     * @return true when it was swapped in
+     */
+    public boolean offer(ModelUpdate update) {
+        Objects.requireNonNull(update, "update cannot be null");
+        HeadArtifact head;
+        try {
+            head = verifier.verify(update);
+        } catch (RefusedUpdateException e) {
+            refused(e.reason(), e.getMessage());
+            return false;
+        }
+        LiveModel next = new LiveModel(update.task(), update.version(), head, update, System.currentTimeMillis());
+        LiveModel now = live.merge(update.task(), next, (old, candidate) ->
+                candidate.version() > old.version() ? candidate : old);
+        if (now != next) {
+            return false;
+        }
+        swaps.increment();
+        publishedAt(update).ifPresent(t -> freshness.record(Duration.ofMillis(Math.max(0, next.appliedAt() - t))));
+        listeners.forEach(l -> l.accept(next));
+        return true;
+    }
+
+    private static Optional<Long> publishedAt(ModelUpdate u) {
+        try {
+            return Optional.of(Instant.parse(u.createdAt()).toEpochMilli());
+        } catch (DateTimeParseException | NullPointerException e) {
+            return Optional.empty();
+        }
+    }
+
+    private void refused(String reason, String message) {
+        LOG.warn("Refused model update: {}", message);
+        Counter.builder("headwater.client.refused").description("Model updates refused").tag("reason", reason)
+                .register(registry).increment();
+    }
+
+    /** Called with each version swapped in, on the client's thread. */
+    public void addListener(Consumer<LiveModel> listener) {
+        listeners.add(Objects.requireNonNull(listener, "listener cannot be null"));
+    }
+
+    /** The version a task is served with now. */
+    public Optional<LiveModel> current(String task) {
+        return Optional.ofNullable(live.get(task));
+    }
+
+    /** Tasks with a version. */
+    public Set<String> tasks() {
+        return Set.copyOf(live.keySet());
+    }
+
+    /** Predicts from an embedding; empty when the task has no version yet. */
+    public Optional<Prediction> predict(String task, float[] embedding) {
+        LiveModel m = live.get(task);
+        if (m == null) {
+            return Optional.empty();
+        }
+        float[] p = m.head().probabilities(embedding);
+        int best = 0;
+        for (int i = 1; i < p.length; i++) {
+            if (p[i] > p[best]) {
+                best = i;
+            }
+        }
+        return Optional.of(new Prediction(task, m.head().labels().get(best), m.head().labels(), p, m.version()));
+    }
+
+    /** Embeds the text with the client's backbone and predicts; empty when the task has no version yet. */
+    public Optional<Prediction> predict(String task, String text) {
+        Backbone b = backbone.orElseThrow(() -> new IllegalStateException(
+                "predict(task, text) needs a backbone: build the client with backbone(...)"));
+        if (!live.containsKey(task)) {
+            return Optional.empty();
+        }
+        return predict(task, b.embed(List.of(text))[0]);
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        KafkaConsumer<String, byte[]> c = consumer;
+        if (c != null) {
+            c.wakeup();
+            try {
+                thread.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Options of a {@link ModelClient}. */
+    public static final class Builder {
+        private final Map<String, Object> clientProps;
+        private final Topics topics;
+        private Pattern tasks = Pattern.compile(".*");
+        private Optional<Backbone> backbone = Optional.empty();
+        private Optional<BackboneRef> expected = Optional.empty();
+        private MeterRegistry registry = new SimpleMeterRegistry();
+
+        private Builder(Map<String, Object> clientProps, Topics topics) {
+            this.clientProps = Map.copyOf(clientProps);
+            this.topics = Objects.requireNonNull(topics, "topics cannot be null");
+        }
+
+        /** The backbone to embed texts with; updates for any other backbone are refused. */
+        public Builder backbone(Backbone backbone) {
+            this.backbone = Optional.of(backbone);
+            return this;
+        }
+
+        /** Without a backbone instance (predicting from embeddings only): the backbone updates must match. */
+        public Builder expectedBackbone(BackboneRef expected) {
+            this.expected = Optional.of(expected);
+            return this;
+        }
+
+        /** Tasks to follow (the whole task id must match); default all. */
+        public Builder tasks(Pattern tasks) {
+            this.tasks = Objects.requireNonNull(tasks, "tasks cannot be null");
+            return this;
+        }
+
+        public Builder meterRegistry(MeterRegistry registry) {
+            this.registry = Objects.requireNonNull(registry, "registry cannot be null");
+            return this;
+        }
+
+        /** A client that is not following yet: call {@link ModelClient#start()}. */
+        public ModelClient build() {
+            return new ModelClient(this);
+        }
+    }
+}

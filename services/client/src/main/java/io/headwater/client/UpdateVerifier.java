@@ -1,0 +1,68 @@
+package io.headwater.client;
+
+import io.headwater.core.BadRecordException;
+import io.headwater.core.HeadArtifact;
+import io.headwater.kafka.BackboneRef;
+import io.headwater.kafka.ModelUpdate;
+import java.util.Base64;
+import java.util.Objects;
+
+/**
+ * Checks a model update before it may serve: a format version this build reads, an artifact that
+ * hashes to the SHA-256 the update claims and decodes, labels and dimension that agree, and the
+ * backbone this client embeds with.
+ *
+ * <pre>{@code
+ * HeadArtifact head = new UpdateVerifier(backboneRef).verify(update);
+ * }</pre>
+ */
+public final class UpdateVerifier {
+    private final BackboneRef expected;
+
+    /** @param expected the backbone this client embeds with (id, SHA-256, dimension) */
+    public UpdateVerifier(BackboneRef expected) {
+        this.expected = Objects.requireNonNull(expected, "expected cannot be null");
+    }
+
+    /** The update's head, or a {@link RefusedUpdateException} saying why it is refused. */
+    public HeadArtifact verify(ModelUpdate u) {
+        if (u.formatVersion() != ModelUpdate.FORMAT_VERSION) {
+            throw new RefusedUpdateException("format", "model update format version " + u.formatVersion()
+                    + " of task " + u.task() + " is not one this client reads (" + ModelUpdate.FORMAT_VERSION + ")");
+        }
+        if (u.artifact() == null || !HeadArtifact.FORMAT.equals(u.artifact().format())) {
+            throw new RefusedUpdateException("format", "task " + u.task() + " version " + u.version()
+                    + ": unknown artifact format " + (u.artifact() == null ? "(none)" : u.artifact().format()));
+        }
+        if (u.backbone() == null || !expected.sha256().equals(u.backbone().sha256())) {
+            throw new RefusedUpdateException("backbone", "task " + u.task() + " version " + u.version()
+                    + " was trained on backbone " + (u.backbone() == null ? "(none)" : u.backbone().id() + " "
+                    + u.backbone().sha256()) + ", this client embeds with " + expected.id() + " " + expected.sha256());
+        }
+        byte[] bytes;
+        try {
+            bytes = Base64.getDecoder().decode(u.artifact().data());
+        } catch (IllegalArgumentException e) {
+            throw new RefusedUpdateException("artifact", "task " + u.task() + " version " + u.version()
+                    + ": artifact is not base64");
+        }
+        String sha = HeadArtifact.sha256(bytes);
+        if (!sha.equals(u.artifact().sha256())) {
+            throw new RefusedUpdateException("checksum", "task " + u.task() + " version " + u.version()
+                    + ": artifact hashes to " + sha + ", the update says " + u.artifact().sha256());
+        }
+        HeadArtifact head;
+        try {
+            head = HeadArtifact.decode(bytes);
+        } catch (BadRecordException e) {
+            throw new RefusedUpdateException("artifact", "task " + u.task() + " version " + u.version() + ": "
+                    + e.getMessage());
+        }
+        if (head.inputDimension() != expected.dimension() || !head.labels().equals(u.labels())) {
+            throw new RefusedUpdateException("artifact", "task " + u.task() + " version " + u.version()
+                    + ": head takes " + head.inputDimension() + " inputs with labels " + head.labels()
+                    + ", expected " + expected.dimension() + " inputs with labels " + u.labels());
+        }
+        return head;
+    }
+}
