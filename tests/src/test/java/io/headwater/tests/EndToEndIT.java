@@ -3,6 +3,15 @@ package io.headwater.tests;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.headwater.cli.Datasets;
+import io.headwater.serving.Serving;
+import io.headwater.serving.ServingConfig;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpRequest.BodyPublishers;
+import java.net.http.HttpResponse;
 import io.headwater.client.ModelClient;
 import io.headwater.client.Prediction;
 import io.headwater.cli.ExampleProducer;
@@ -194,6 +203,52 @@ class EndToEndIT {
                 .orElseThrow();
         assertThat(p.label()).isEqualTo("spam");
         assertThat(p.version()).isEqualTo(watcher.latest("spam").orElseThrow().version());
+    }
+
+    @Test
+    void shouldAnswerPredictRequestsOverHttpWithTheNewestVersion() throws Exception {
+        Map<String, String> props = new HashMap<>();
+        props.put(HeadwaterConfigs.BOOTSTRAP_SERVERS, broker.bootstrapServers());
+        props.put(HeadwaterConfigs.TOPIC_PREFIX, topics.prefix());
+        props.put(ServingConfig.PORT, "0");
+        try (Serving serving = Serving.start(new ServingConfig(props), pipeline.backbone(),
+                new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))) {
+            long newest = watcher.latest("spam").orElseThrow().version();
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (serving.client().current("spam").map(m -> m.version()).orElse(0L) < newest
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            HttpClient http = HttpClient.newHttpClient();
+            URI predict = URI.create("http://127.0.0.1:" + serving.port() + "/predict");
+            HttpResponse<String> ok = http.send(HttpRequest.newBuilder(predict).POST(BodyPublishers.ofString(
+                    "{\"task\": \"spam\", \"texts\": [\"WIN a FREE prize now!!! click here to claim your cash\","
+                            + " \"Hi Bob, the meeting moved to 3pm, see you in room 4\"]}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+            var json = io.headwater.kafka.Json.MAPPER.readTree(ok.body());
+            assertThat(json.get("version").asLong()).isEqualTo(newest);
+            assertThat(json.get("predictions").get(0).get("label").asText()).isEqualTo("spam");
+            assertThat(json.get("predictions").get(1).get("label").asText()).isEqualTo("ham");
+            assertThat(json.get("predictions").get(0).get("scores").get("spam").asDouble()).isGreaterThan(0.5);
+            HttpResponse<String> bad = http.send(HttpRequest.newBuilder(predict)
+                    .POST(BodyPublishers.ofString("{\"task\": \"spam\"}")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(bad.statusCode()).isEqualTo(400);
+            assertThat(bad.body()).contains("exactly one of");
+            HttpResponse<String> unknown = http.send(HttpRequest.newBuilder(predict)
+                    .POST(BodyPublishers.ofString("{\"task\": \"weather\", \"text\": \"rain\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(unknown.statusCode()).isEqualTo(404);
+            HttpResponse<String> health = http.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + serving.port() + "/health")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(health.statusCode()).isEqualTo(200);
+            HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + serving.port() + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(metrics.body()).contains("headwater_serving_requests_total{status=\"200\"} 1.0",
+                    "headwater_client_swaps_total");
+        }
     }
 
     @Test

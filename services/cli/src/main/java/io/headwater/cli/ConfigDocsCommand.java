@@ -19,6 +19,7 @@ final class ConfigDocsCommand implements Callable<Integer> {
         print("Extractor", ExtractorConfig.CONFIG);
         print("Trainer", TrainerConfig.CONFIG);
         print("Registry", RegistryConfig.CONFIG);
+        print("Serving (plus the extractor's backbone.* keys)", io.headwater.serving.ServingConfig.CONFIG);
         return 0;
     }
 

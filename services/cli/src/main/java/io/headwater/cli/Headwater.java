@@ -12,12 +12,13 @@ import picocli.CommandLine.Command;
  * headwater demo --max-seconds 300
  * headwater produce data.jsonl --task my-task --bootstrap-servers kafka:9092
  * headwater trainer --config trainer.properties
+ * headwater serving -b kafka:9092 -D serving.port=8080
  * }</pre>
  */
 @Command(name = "headwater", mixinStandardHelpOptions = true, version = "headwater 0.1.0",
         description = "Continual transfer learning on Kafka streams.",
         subcommands = {DemoCommand.class, ProduceCommand.class, ServiceCommands.Extractor.class,
-            ServiceCommands.Trainer.class, ServiceCommands.Registry.class, ConfigDocsCommand.class,
+            ServiceCommands.Trainer.class, ServiceCommands.Registry.class, ServiceCommands.Serving.class, ConfigDocsCommand.class,
             CommandLine.HelpCommand.class})
 public final class Headwater implements Callable<Integer> {
 

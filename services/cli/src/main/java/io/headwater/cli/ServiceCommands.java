@@ -74,6 +74,28 @@ final class ServiceCommands {
         }
     }
 
+    @Command(name = "serving", mixinStandardHelpOptions = true,
+            description = {"Serve POST /predict (plus /health and /metrics) from the newest verified model versions.",
+                "Embeds with the backbone.* keys, which must name the extractor's backbone."})
+    static final class Serving implements Callable<Integer> {
+        @Mixin
+        ConnectionOptions connection;
+
+        @Override
+        public Integer call() throws Exception {
+            Map<String, String> props = connection.props();
+            io.headwater.serving.ServingConfig config = new io.headwater.serving.ServingConfig(props);
+            Backbone backbone = Backbone.load(new ExtractorConfig(props).backboneSpec());
+            PrometheusMeterRegistry meters = Meters.registry("serving");
+            io.headwater.serving.Serving serving = io.headwater.serving.Serving.start(config, backbone, meters);
+            System.err.println("headwater: serving on http://localhost:" + serving.port() + "/predict");
+            return runUntilStopped(() -> {
+                serving.close();
+                backbone.close();
+            }, Optional.empty());
+        }
+    }
+
     @Command(name = "trainer", mixinStandardHelpOptions = true,
             description = "Run the trainer: features -> model-candidates (Kafka Streams, exactly_once_v2).")
     static final class Trainer implements Callable<Integer> {

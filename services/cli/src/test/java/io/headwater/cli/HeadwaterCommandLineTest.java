@@ -21,8 +21,8 @@ class HeadwaterCommandLineTest {
     @Test
     void shouldPrintHelpForEveryCommand() {
         assertThat(run("--help")).isZero();
-        assertThat(out.toString()).contains("demo", "produce", "extractor", "trainer", "registry", "config-docs");
-        for (String cmd : new String[] {"demo", "produce", "extractor", "trainer", "registry", "config-docs"}) {
+        assertThat(out.toString()).contains("demo", "produce", "extractor", "trainer", "registry", "serving", "config-docs");
+        for (String cmd : new String[] {"demo", "produce", "extractor", "trainer", "registry", "serving", "config-docs"}) {
             assertThat(run(cmd, "--help")).as(cmd).isZero();
         }
         assertThat(out.toString()).contains("--max-examples", "--max-seconds", "--task", "--bootstrap-servers");

@@ -184,10 +184,10 @@ public final class ModelClient implements AutoCloseable {
 
     /** Predicts from an embedding; empty when the task has no version yet. */
     public Optional<Prediction> predict(String task, float[] embedding) {
-        LiveModel m = live.get(task);
-        if (m == null) {
-            return Optional.empty();
-        }
+        return Optional.ofNullable(live.get(task)).map(m -> predict(m, embedding));
+    }
+
+    private static Prediction predict(LiveModel m, float[] embedding) {
         float[] p = m.head().probabilities(embedding);
         int best = 0;
         for (int i = 1; i < p.length; i++) {
@@ -195,17 +195,31 @@ public final class ModelClient implements AutoCloseable {
                 best = i;
             }
         }
-        return Optional.of(new Prediction(task, m.head().labels().get(best), m.head().labels(), p, m.version()));
+        return new Prediction(m.task(), m.head().labels().get(best), m.head().labels(), p, m.version());
     }
 
     /** Embeds the text with the client's backbone and predicts; empty when the task has no version yet. */
     public Optional<Prediction> predict(String task, String text) {
+        return predict(task, List.of(text)).map(list -> list.get(0));
+    }
+
+    /**
+     * Embeds the texts in one backbone call and predicts them all with one version (the task's
+     * current one when the call starts); empty when the task has no version yet.
+     */
+    public Optional<List<Prediction>> predict(String task, List<String> texts) {
         Backbone b = backbone.orElseThrow(() -> new IllegalStateException(
-                "predict(task, text) needs a backbone: build the client with backbone(...)"));
-        if (!live.containsKey(task)) {
+                "predict(task, texts) needs a backbone: build the client with backbone(...)"));
+        LiveModel m = live.get(task);
+        if (m == null) {
             return Optional.empty();
         }
-        return predict(task, b.embed(List.of(text))[0]);
+        float[][] vectors = b.embed(texts);
+        List<Prediction> out = new java.util.ArrayList<>(texts.size());
+        for (float[] v : vectors) {
+            out.add(predict(m, v));
+        }
+        return Optional.of(out);
     }
 
     @Override

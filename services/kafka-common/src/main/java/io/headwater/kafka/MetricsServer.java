@@ -42,7 +42,12 @@ public final class MetricsServer implements AutoCloseable {
             http.createContext("/metrics", ex -> respond(ex, 200, "text/plain; version=0.0.4; charset=utf-8",
                     registry.scrape()));
             http.createContext("/health", s::health);
-            http.setExecutor(null);
+            // A few threads, so a slow request (a /predict that embeds) does not hold up /metrics.
+            http.setExecutor(java.util.concurrent.Executors.newFixedThreadPool(4, r -> {
+                Thread t = new Thread(r, "headwater-http");
+                t.setDaemon(true);
+                return t;
+            }));
             http.start();
             LOG.info("Serving /metrics and /health on port {}", s.port());
             return s;
@@ -53,6 +58,11 @@ public final class MetricsServer implements AutoCloseable {
 
     public int port() {
         return server.getAddress().getPort();
+    }
+
+    /** Serves another path on the same port (e.g. {@code /predict}). */
+    public void addHandler(String path, com.sun.net.httpserver.HttpHandler handler) {
+        server.createContext(path, handler);
     }
 
     public void addHealthCheck(String name, BooleanSupplier check) {
@@ -70,7 +80,8 @@ public final class MetricsServer implements AutoCloseable {
         respond(ex, ok ? 200 : 503, "text/plain; charset=utf-8", (ok ? "UP\n" : "DOWN\n") + body);
     }
 
-    private static void respond(HttpExchange ex, int status, String type, String body) throws IOException {
+    /** Writes a whole response. */
+    public static void respond(HttpExchange ex, int status, String type, String body) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         ex.getResponseHeaders().set("Content-Type", type);
         ex.sendResponseHeaders(status, bytes.length);

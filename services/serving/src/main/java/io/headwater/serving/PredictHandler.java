@@ -1,0 +1,112 @@
+package io.headwater.serving;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import io.headwater.client.ModelClient;
+import io.headwater.client.Prediction;
+import io.headwater.kafka.Json;
+import io.headwater.kafka.MetricsServer;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * {@code POST /predict}: {@code {"task": "spam", "text": "..."}} or {@code {"task": "spam", "texts":
+ * ["...", "..."]}} gives {@code {"task", "version", "predictions": [{"label", "scores": {label: p}}]}}.
+ * All texts of one request are embedded in one backbone call and predicted by one model version.
+ * 400 for a malformed request, 404 while the task has no version, 405 for other methods.
+ */
+public final class PredictHandler implements HttpHandler {
+    private final ModelClient client;
+    private final MeterRegistry registry;
+    private final Timer latency;
+
+    public PredictHandler(ModelClient client, MeterRegistry registry) {
+        this.client = client;
+        this.registry = registry;
+        this.latency = Timer.builder("headwater.serving.latency").description("Time to answer a /predict request")
+                .publishPercentileHistogram().register(registry);
+    }
+
+    @Override
+    public void handle(HttpExchange ex) throws IOException {
+        long t0 = System.nanoTime();
+        int status;
+        String body;
+        try {
+            if (!"POST".equals(ex.getRequestMethod())) {
+                status = 405;
+                body = error("use POST with a JSON body");
+            } else {
+                Answer a = answer(ex.getRequestBody().readAllBytes());
+                status = a.status();
+                body = a.body();
+            }
+        } catch (RuntimeException e) {
+            status = 500;
+            body = error(e.toString());
+        }
+        Counter.builder("headwater.serving.requests").description("/predict requests by HTTP status")
+                .tag("status", Integer.toString(status)).register(registry).increment();
+        MetricsServer.respond(ex, status, "application/json", body);
+        latency.record(System.nanoTime() - t0, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    private record Answer(int status, String body) {
+    }
+
+    Answer answer(byte[] request) {
+        JsonNode req;
+        try {
+            req = Json.MAPPER.readTree(request);
+        } catch (JsonProcessingException e) {
+            return new Answer(400, error("request is not valid JSON: " + e.getOriginalMessage()));
+        } catch (IOException e) {
+            return new Answer(400, error("cannot read the request: " + e.getMessage()));
+        }
+        if (req == null || !req.isObject() || !req.path("task").isTextual()) {
+            return new Answer(400, error("request needs a \"task\" and a \"text\" or \"texts\""));
+        }
+        List<String> texts = new ArrayList<>();
+        if (req.path("text").isTextual() && !req.has("texts")) {
+            texts.add(req.get("text").asText());
+        } else if (req.path("texts").isArray() && !req.has("text") && !req.get("texts").isEmpty()) {
+            for (JsonNode t : req.get("texts")) {
+                if (!t.isTextual()) {
+                    return new Answer(400, error("\"texts\" must be an array of strings"));
+                }
+                texts.add(t.asText());
+            }
+        } else {
+            return new Answer(400, error("request needs exactly one of \"text\" (a string) or \"texts\" (a non-empty array)"));
+        }
+        String task = req.get("task").asText();
+        Optional<List<Prediction>> predictions = client.predict(task, texts);
+        if (predictions.isEmpty()) {
+            return new Answer(404, error("no model version for task '" + task + "' yet"));
+        }
+        ObjectNode out = Json.MAPPER.createObjectNode().put("task", task)
+                .put("version", predictions.get().get(0).version());
+        ArrayNode list = out.putArray("predictions");
+        for (Prediction p : predictions.get()) {
+            ObjectNode item = list.addObject().put("label", p.label());
+            ObjectNode scores = item.putObject("scores");
+            for (int i = 0; i < p.labels().size(); i++) {
+                scores.put(p.labels().get(i), p.probabilities()[i]);
+            }
+        }
+        return new Answer(200, out.toString());
+    }
+
+    private static String error(String message) {
+        return Json.MAPPER.createObjectNode().put("error", message).toString();
+    }
+}

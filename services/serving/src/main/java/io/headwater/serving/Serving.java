@@ -1,0 +1,51 @@
+package io.headwater.serving;
+
+import io.headwater.backbone.Backbone;
+import io.headwater.client.ModelClient;
+import io.headwater.kafka.MetricsServer;
+import io.headwater.kafka.Topics;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+/**
+ * The serving service: a {@link ModelClient} that follows model updates, behind
+ * {@code POST /predict} ({@link PredictHandler}), {@code GET /health} (up once the client serves a
+ * version) and {@code GET /metrics}, all on one port.
+ *
+ * <pre>{@code
+ * try (Serving s = Serving.start(new ServingConfig(props), backbone, registry)) {
+ *     // curl -d '{"task":"spam","text":"free money"}' localhost:8080/predict
+ * }
+ * }</pre>
+ */
+public final class Serving implements AutoCloseable {
+    private final ModelClient client;
+    private final MetricsServer server;
+
+    private Serving(ModelClient client, MetricsServer server) {
+        this.client = client;
+        this.server = server;
+    }
+
+    public static Serving start(ServingConfig config, Backbone backbone, PrometheusMeterRegistry registry) {
+        ModelClient client = ModelClient.builder(config.clientProperties(), Topics.withPrefix(config.topicPrefix()))
+                .backbone(backbone).tasks(config.tasks()).meterRegistry(registry).build().start();
+        MetricsServer server = MetricsServer.start(config.port(), registry);
+        server.addHandler("/predict", new PredictHandler(client, registry));
+        server.addHealthCheck("serving", () -> !client.tasks().isEmpty());
+        return new Serving(client, server);
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    public ModelClient client() {
+        return client;
+    }
+
+    @Override
+    public void close() {
+        server.close();
+        client.close();
+    }
+}
