@@ -3,10 +3,15 @@
 # Prints raw-backbone and whole-extractor sentences/s, their ratio, produce-to-feature p50/p99,
 # and writes them to tests/target/benchmark.txt (or --out FILE).
 # Usage: tests/benchmark.sh [--texts N] [--out FILE] [-D key=value ...] ; extra Maven flags in BENCH_MAVEN_FLAGS
+#        tests/benchmark.sh freshness [--candidates N] [--requests N]   (registry-to-client freshness, /predict)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./mvnw -q -B ${BENCH_MAVEN_FLAGS:-} -DskipTests install
 export MAVEN_OPTS="${MAVEN_OPTS:--Xmx3g}"
+main=io.headwater.tests.bench.ExtractorBenchmark
+if [ "${1:-}" = freshness ]; then
+  main=io.headwater.tests.bench.FreshnessBenchmark
+  shift
+fi
 ./mvnw -q -B ${BENCH_MAVEN_FLAGS:-} -pl tests exec:java -Dai.djl.offline=true \
-  -Dexec.classpathScope=test -Dexec.mainClass=io.headwater.tests.bench.ExtractorBenchmark \
-  -Dexec.args="$*"
+  -Dexec.classpathScope=test -Dexec.mainClass="$main" -Dexec.args="$*"
