@@ -144,7 +144,7 @@ public final class FreshnessBenchmark {
             while (serving.client().current("task").isEmpty() && System.nanoTime() < deadline) {
                 Thread.sleep(20);
             }
-            HttpClient http = HttpClient.newHttpClient();
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             URI uri = URI.create("http://127.0.0.1:" + serving.port() + "/predict");
             ExecutorService callers = Executors.newFixedThreadPool(4);
             List<Future<Long>> calls = new ArrayList<>();
