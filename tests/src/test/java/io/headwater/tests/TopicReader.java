@@ -1,12 +1,10 @@
 package io.headwater.tests;
 
-import io.headwater.kafka.Topics;
+import io.headwater.kafka.Readers;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -35,11 +33,8 @@ final class TopicReader {
     static <K, V> List<ConsumerRecord<K, V>> read(Map<String, Object> clientProps, String topic, Deserializer<K> keys,
                                                   Deserializer<V> values, String isolation, int atLeast,
                                                   Duration timeout) {
-        Map<String, Object> props = new HashMap<>(clientProps);
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, "test-reader-" + UUID.randomUUID());
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        Map<String, Object> props = Readers.fromStart(clientProps, "test-reader-");
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
-        props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.MODEL_MAX_BYTES + 1024);
         List<ConsumerRecord<K, V>> out = new ArrayList<>();
         long deadline = System.nanoTime() + timeout.toNanos();
         try (KafkaConsumer<K, V> c = new KafkaConsumer<>(props, keys, values)) {

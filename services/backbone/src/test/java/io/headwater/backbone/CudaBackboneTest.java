@@ -1,7 +1,7 @@
 package io.headwater.backbone;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.abort;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.headwater.core.ConfigException;
 import java.util.ArrayList;
@@ -42,13 +42,16 @@ class CudaBackboneTest {
     @Test
     void shouldEmbedOnCudaAsOnCpu() {
         // given
-        Backbone gpu;
+        Backbone loaded = null;
+        String whyNot = "";
         try {
-            gpu = Backbone.load(spec(ExecutionProvider.CUDA));
+            loaded = Backbone.load(spec(ExecutionProvider.CUDA));
         } catch (ConfigException e) {
-            abort("CUDA is not available, skipping the GPU test: " + e.getMessage());
-            return;
+            whyNot = e.getMessage();
         }
+        String reason = whyNot;
+        assumeTrue(loaded != null, () -> "CUDA is not available, skipping the GPU test: " + reason);
+        Backbone gpu = loaded;
         List<String> texts = texts();
         try (gpu; Backbone cpu = Backbone.load(spec(ExecutionProvider.CPU))) {
 

@@ -1,17 +1,15 @@
 package io.headwater.cli;
 
+import io.headwater.kafka.Readers;
 import io.headwater.kafka.ModelUpdate;
 import io.headwater.kafka.Topics;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.errors.WakeupException;
@@ -28,13 +26,7 @@ public final class ModelUpdateWatcher implements AutoCloseable {
     private volatile boolean running = true;
 
     public ModelUpdateWatcher(Map<String, Object> clientProps, Topics topics, Consumer<ModelUpdate> onUpdate) {
-        Map<String, Object> props = new HashMap<>(clientProps);
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, "headwater-watcher-" + UUID.randomUUID());
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.MODEL_MAX_BYTES + 1024);
-        consumer = new KafkaConsumer<>(props, new StringDeserializer(),
+        consumer = new KafkaConsumer<>(Readers.fromStart(clientProps, "headwater-watcher-"), new StringDeserializer(),
                 topics.modelUpdates().valueSerde().deserializer());
         consumer.subscribe(List.of(topics.modelUpdates().name()));
         thread = new Thread(() -> {

@@ -1,5 +1,6 @@
 package io.headwater.client;
 
+import io.headwater.kafka.Readers;
 import io.headwater.backbone.Backbone;
 import io.headwater.core.HeadArtifact;
 import io.headwater.kafka.BackboneRef;
@@ -12,18 +13,15 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.errors.SerializationException;
@@ -89,13 +87,8 @@ public final class ModelClient implements AutoCloseable {
 
     /** Subscribes to model updates on a background thread. */
     public ModelClient start() {
-        Map<String, Object> props = new HashMap<>(clientProps);
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, "headwater-client-" + UUID.randomUUID());
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        props.putIfAbsent(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.MODEL_MAX_BYTES + 1024);
-        consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+        consumer = new KafkaConsumer<>(Readers.fromStart(clientProps, "headwater-client-"), new StringDeserializer(),
+                new ByteArrayDeserializer());
         consumer.subscribe(List.of(topics.modelUpdates().name()));
         running = true;
         thread = new Thread(this::follow, "headwater-model-client");
