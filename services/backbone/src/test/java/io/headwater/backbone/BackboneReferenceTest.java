@@ -25,22 +25,16 @@ class BackboneReferenceTest {
 
     private static final double MIN_COSINE = 0.9999;
 
-    private static final List<String> SENTENCES = List.of(
-            "Hi.",
-            "Kafka is a distributed log.",
-            "The quick brown fox jumps over the lazy dog.",
-            "I'd like a refund, please: the parcel arrived damaged and two items were missing!",
-            "Stock markets fell sharply on Tuesday after the central bank unexpectedly raised "
-                    + "interest rates by half a percentage point.",
+    /** The bundled-backbone sentences plus longer, multi-clause ones: mixed lengths in one batch. */
+    private static final List<String> SENTENCES = java.util.stream.Stream.concat(
+            BundledBackbonesTest.SENTENCES.stream(), java.util.stream.Stream.of(
             "ONNX Runtime 1.23 runs int8-quantised transformers on CPUs and GPUs.",
-            "Why won't my laptop connect to the Wi-Fi network?",
             "The patient presented with a persistent cough, mild fever and shortness of breath, "
                     + "and was referred for a chest X-ray; results are expected within 48 hours, "
                     + "after which the attending physician will decide on further treatment.",
-            "Great product, would buy again.",
             "In 1969, Apollo 11 landed on the Moon, and Neil Armstrong became the first person "
-                    + "to walk on its surface while millions watched on television around the world.",
-            "naïve café résumé — e-mail me at someone@example.com");
+                    + "to walk on its surface while millions watched on television around the world."))
+            .toList();
 
     private static Backbone backbone;
     private static float[][] reference;

@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -38,13 +39,16 @@ final class ServiceCommands {
         return 0;
     }
 
-    /** Starts a Kafka Streams service with its metrics server and health check; runs until Ctrl-C. */
-    static Integer runStreamsService(String name, Map<String, String> props,
-                                     BiFunction<Map<String, String>, PrometheusMeterRegistry, StreamsService> start)
-            throws Exception {
+    /**
+     * Parses the service's config (a bad key stops here, before anything starts), then starts the
+     * service with its metrics server and health check, and runs until Ctrl-C.
+     */
+    static <C> Integer runStreamsService(String name, Map<String, String> props, Function<Map<String, String>, C> parse,
+                                         BiFunction<C, PrometheusMeterRegistry, StreamsService> start) throws Exception {
+        C config = parse.apply(props);
         PrometheusMeterRegistry meters = Meters.registry(name);
         Optional<MetricsServer> server = Meters.serve(props, DEFAULT_METRICS_PORT, meters);
-        StreamsService s = start.apply(props, meters);
+        StreamsService s = start.apply(config, meters);
         server.ifPresent(m -> m.addHealthCheck(name, s::healthy));
         return runUntilStopped(s, server);
     }
@@ -104,8 +108,8 @@ final class ServiceCommands {
 
         @Override
         public Integer call() throws Exception {
-            return runStreamsService("trainer", connection.props(),
-                    (props, meters) -> io.headwater.trainer.Trainer.start(new TrainerConfig(props), meters));
+            return runStreamsService("trainer", connection.props(), TrainerConfig::new,
+                    io.headwater.trainer.Trainer::start);
         }
     }
 
@@ -117,8 +121,8 @@ final class ServiceCommands {
 
         @Override
         public Integer call() throws Exception {
-            return runStreamsService("registry", connection.props(),
-                    (props, meters) -> io.headwater.registry.Registry.start(new RegistryConfig(props), meters));
+            return runStreamsService("registry", connection.props(), RegistryConfig::new,
+                    io.headwater.registry.Registry::start);
         }
     }
 

@@ -15,6 +15,7 @@ public final class LdaHead implements Head {
     private final double shrinkage;
     private final int solveEvery;
     private HeadArtifact solved;
+    private byte[] solvedBytes;
     private long learnedAtSolve;
 
     LdaHead(int dimension, double shrinkage, int solveEvery) {
@@ -25,8 +26,14 @@ public final class LdaHead implements Head {
         this.stats = stats;
         this.shrinkage = shrinkage;
         this.solveEvery = solveEvery;
-        this.solved = solved;
+        setSolved(solved);
         this.learnedAtSolve = learnedAtSolve;
+    }
+
+    /** The trainer writes this head's state on every example; its artifact bytes change only per solve. */
+    private void setSolved(HeadArtifact artifact) {
+        this.solved = artifact;
+        this.solvedBytes = artifact == null ? null : artifact.encode();
     }
 
     @Override
@@ -80,7 +87,7 @@ public final class LdaHead implements Head {
     }
 
     private HeadArtifact solveNow() {
-        solved = stats.solve(shrinkage);
+        setSolved(stats.solve(shrinkage));
         learnedAtSolve = stats.count();
         return solved;
     }
@@ -96,17 +103,16 @@ public final class LdaHead implements Head {
 
     @Override
     public int encodedSize() {
-        return 8 + 4 + 8 + 4 + (solved == null ? 0 : solved.encode().length) + stats.encodedSize();
+        return 8 + 4 + 8 + 4 + (solvedBytes == null ? 0 : solvedBytes.length) + stats.encodedSize();
     }
 
     @Override
     public void encode(ByteBuffer buf) {
         buf.putDouble(shrinkage).putInt(solveEvery).putLong(learnedAtSolve);
-        if (solved == null) {
+        if (solvedBytes == null) {
             buf.putInt(-1);
         } else {
-            byte[] b = solved.encode();
-            buf.putInt(b.length).put(b);
+            buf.putInt(solvedBytes.length).put(solvedBytes);
         }
         stats.encode(buf);
     }
