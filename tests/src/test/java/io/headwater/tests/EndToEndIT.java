@@ -22,6 +22,7 @@ import io.headwater.kafka.DeadLetters;
 import io.headwater.kafka.EmbeddedKafkaBroker;
 import io.headwater.kafka.FeatureRecord;
 import io.headwater.kafka.HeadwaterConfigs;
+import io.headwater.kafka.ModelDecision;
 import io.headwater.kafka.ModelUpdate;
 import io.headwater.kafka.Topics;
 import io.headwater.registry.RegistryConfig;
@@ -78,6 +79,7 @@ class EndToEndIT {
         props.put(TrainerConfig.CANDIDATE_EVERY_MS, "3000");
         props.put(TrainerConfig.STATE_DIR, Files.createTempDirectory("it-trainer").toString());
         props.put(RegistryConfig.STATE_DIR, Files.createTempDirectory("it-registry").toString());
+        props.put(RegistryConfig.API_PORT, "0");
         clientProps = HeadwaterConfigs.clientProperties(HeadwaterConfigs.parse(HeadwaterConfigs.common(), props));
         pipeline = Pipeline.start(props, new SimpleMeterRegistry());
         watcher = new ModelUpdateWatcher(clientProps, topics, u -> { });
@@ -121,8 +123,7 @@ class EndToEndIT {
     }
 
     private boolean allLearned() {
-        return validIds.entrySet().stream().allMatch(e -> watcher.latest(e.getKey())
-                .map(u -> u.metrics().examplesLearned() == e.getValue().size()).orElse(false));
+        return validIds.entrySet().stream().allMatch(e -> watcher.decidedOn(e.getKey(), "lda", e.getValue().size()));
     }
 
     @AfterAll
@@ -142,27 +143,40 @@ class EndToEndIT {
     }
 
     @Test
-    void shouldCountEveryValidExampleExactlyOnceInTheNewestVersion() {
+    void shouldCountEveryValidExampleExactlyOnceInTheLastCandidate() {
         for (var e : validIds.entrySet()) {
-            ModelUpdate last = watcher.latest(e.getKey()).orElseThrow();
-            assertThat(last.metrics().examplesLearned()).as(e.getKey()).isEqualTo(e.getValue().size());
+            List<ModelDecision> decisions = watcher.decisions(e.getKey());
+            ModelDecision last = decisions.get(decisions.size() - 1);
+            assertThat(last.candidate().metrics().examplesLearned()).as(e.getKey()).isEqualTo(e.getValue().size());
+            // No candidate ever counts more than was produced, and counts only grow.
+            assertThat(decisions).extracting(d -> d.candidate().metrics().examplesLearned()).isSorted()
+                    .allSatisfy(n -> assertThat(n).isLessThanOrEqualTo((long) e.getValue().size()));
+            ModelUpdate newest = watcher.latest(e.getKey()).orElseThrow();
+            assertThat(newest.metrics().examplesLearned()).isLessThanOrEqualTo(e.getValue().size());
         }
     }
 
     @Test
-    void shouldNumberVersionsFromOneWithoutGaps() {
-        Map<String, List<Long>> history = new HashMap<>();
-        for (ConsumerRecord<String, ModelUpdate> r : readAll(topics.modelHistory().name(),
+    void shouldNumberVersionsAndDecisionsFromOneWithoutGaps() {
+        Map<String, List<ModelDecision>> history = new HashMap<>();
+        for (ConsumerRecord<String, ModelDecision> r : readAll(topics.modelHistory().name(),
                 topics.modelHistory().valueSerde().deserializer())) {
-            history.computeIfAbsent(r.value().task(), t -> new ArrayList<>()).add(r.value().version());
-            assertThat(r.key()).isEqualTo(Topics.historyKey(r.value().task(), r.value().version()));
+            history.computeIfAbsent(r.value().task(), t -> new ArrayList<>()).add(r.value());
+            assertThat(r.key()).isEqualTo(Topics.historyKey(r.value().task(), r.value().sequence()));
         }
         for (String task : validIds.keySet()) {
             List<Long> versions = watcher.updates(task).stream().map(ModelUpdate::version).toList();
             assertThat(versions.size()).as("several versions of " + task).isGreaterThanOrEqualTo(3);
             assertThat(versions).as(task).containsExactlyElementsOf(
                     LongStream.rangeClosed(1, versions.size()).boxed().toList());
-            assertThat(history.get(task)).as("history of " + task).containsExactlyElementsOf(versions);
+            List<ModelDecision> decisions = history.get(task);
+            assertThat(decisions).extracting(ModelDecision::sequence).as("decisions of " + task)
+                    .containsExactlyElementsOf(LongStream.rangeClosed(1, decisions.size()).boxed().toList());
+            assertThat(decisions).filteredOn(d -> d.version() > 0).extracting(ModelDecision::version)
+                    .as("published versions in the history of " + task).containsExactlyElementsOf(versions);
+            // Every rejection says why, in one of the documented codes.
+            assertThat(decisions).filteredOn(d -> ModelDecision.REJECTED.equals(d.decision()))
+                    .allSatisfy(d -> assertThat(d.reasonCode()).isIn("gate", "floor", "min_examples"));
         }
     }
 

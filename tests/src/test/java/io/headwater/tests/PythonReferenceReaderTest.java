@@ -59,7 +59,8 @@ class PythonReferenceReaderTest {
         ModelUpdate base = Updates.update("t", 5, Updates.BACKBONE);
         ModelUpdate update = new ModelUpdate(1, "t", 5, 4, "test", head.labels(), base.backbone(),
                 new ModelUpdate.Artifact(HeadArtifact.FORMAT, HeadArtifact.sha256(bytes), bytes.length,
-                        Base64.getEncoder().encodeToString(bytes)), base.metrics(), base.provenance(), base.createdAt());
+                        Base64.getEncoder().encodeToString(bytes)), base.metrics(), base.provenance(), base.createdAt(),
+                ModelUpdate.PROMOTED, 0, null);
         float[] x = {0.3f, -1.2f, 0.05f, 2f};
         Path dir = Files.createTempDirectory("pyref");
         Files.write(dir.resolve("update.json"), Json.write(update));

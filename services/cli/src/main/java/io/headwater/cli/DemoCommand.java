@@ -3,6 +3,7 @@ package io.headwater.cli;
 import io.headwater.kafka.EmbeddedKafkaBroker;
 import io.headwater.kafka.HeadwaterConfigs;
 import io.headwater.kafka.MetricsServer;
+import io.headwater.kafka.ModelDecision;
 import io.headwater.kafka.ModelUpdate;
 import io.headwater.kafka.Topics;
 import io.headwater.registry.RegistryConfig;
@@ -65,6 +66,7 @@ final class DemoCommand implements Callable<Integer> {
     ConnectionOptions connection;
 
     private final AtomicBoolean stop = new AtomicBoolean();
+    private List<io.headwater.core.HeadType> headTypes;
     private final CountDownLatch finished = new CountDownLatch(1);
     private long t0;
 
@@ -84,6 +86,7 @@ final class DemoCommand implements Callable<Integer> {
         props.putIfAbsent(TrainerConfig.CANDIDATE_EVERY_MS, "5000");
         // Validate every config before the broker starts, so a typo fails in a second.
         Pipeline.validate(props);
+        headTypes = new TrainerConfig(props).headTypes();
 
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             stop.set(true);
@@ -199,9 +202,10 @@ final class DemoCommand implements Callable<Integer> {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
-    private static boolean allLearned(ModelUpdateWatcher watcher, Map<String, Long> sent) {
-        return sent.entrySet().stream().allMatch(e -> watcher.latest(e.getKey())
-                .map(u -> u.metrics().examplesLearned() == e.getValue()).orElse(false));
+    /** True when, for every task and head type, the registry has decided on a candidate that learned every example. */
+    private boolean allLearned(ModelUpdateWatcher watcher, Map<String, Long> sent) {
+        return sent.entrySet().stream().allMatch(e -> headTypes.stream()
+                .allMatch(t -> watcher.decidedOn(e.getKey(), t.id(), e.getValue())));
     }
 
     private void printUpdate(ModelUpdate u) {
@@ -223,12 +227,16 @@ final class DemoCommand implements Callable<Integer> {
     private void summary(ModelUpdateWatcher watcher, Map<String, Long> sent, Map<String, Map<String, Long>> labels,
                          PrometheusMeterRegistry meters) {
         System.out.println();
-        System.out.printf("%-11s %8s %9s %9s %10s %9s%n", "task", "versions", "produced", "learned", "windowed", "majority");
+        System.out.printf("%-11s %8s %8s %9s %9s %6s %10s %9s%n", "task", "versions", "rejected", "produced",
+                "learned", "head", "windowed", "majority");
         for (var e : sent.entrySet()) {
             Optional<ModelUpdate> last = watcher.latest(e.getKey());
+            long rejected = watcher.decisions(e.getKey()).stream()
+                    .filter(d -> ModelDecision.REJECTED.equals(d.decision())).count();
             long max = labels.get(e.getKey()).values().stream().mapToLong(Long::longValue).max().orElse(0);
-            System.out.printf("%-11s %8d %9d %9d %10.3f %9.3f%n", e.getKey(), last.map(ModelUpdate::version).orElse(0L),
-                    e.getValue(), last.map(u -> u.metrics().examplesLearned()).orElse(0L),
+            System.out.printf("%-11s %8d %8d %9d %9d %6s %10.3f %9.3f%n", e.getKey(),
+                    last.map(ModelUpdate::version).orElse(0L), rejected, e.getValue(),
+                    last.map(u -> u.metrics().examplesLearned()).orElse(0L), last.map(ModelUpdate::headType).orElse("-"),
                     last.map(u -> u.metrics().windowedAccuracy()).orElse(0.0), (double) max / e.getValue());
         }
         System.out.printf("dead-lettered: %.0f; elapsed %.1f s%n", count(meters, "headwater.extractor.dlq"), elapsed());

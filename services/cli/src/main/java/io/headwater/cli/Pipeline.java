@@ -33,10 +33,10 @@ public final class Pipeline implements AutoCloseable {
     private final Extractor extractor;
     private final Thread extractorThread;
     private final StreamsService trainer;
-    private final StreamsService registry;
+    private final Registry registry;
 
     private Pipeline(Backbone backbone, Extractor extractor, Thread extractorThread, StreamsService trainer,
-                     StreamsService registry) {
+                     Registry registry) {
         this.backbone = backbone;
         this.extractor = extractor;
         this.extractorThread = extractorThread;
@@ -65,12 +65,16 @@ public final class Pipeline implements AutoCloseable {
         Thread thread = new Thread(extractor, "headwater-extractor");
         thread.start();
         StreamsService trainer = Trainer.start(trainerConfig, meters);
-        StreamsService registry = Registry.start(registryConfig, meters);
+        Registry registry = Registry.start(registryConfig, meters);
         return new Pipeline(backbone, extractor, thread, trainer, registry);
     }
 
     public Backbone backbone() {
         return backbone;
+    }
+
+    public Registry registry() {
+        return registry;
     }
 
     /** True while every service is up. */

@@ -121,8 +121,15 @@ final class ServiceCommands {
 
         @Override
         public Integer call() throws Exception {
-            return runStreamsService("registry", connection.props(), RegistryConfig::new,
-                    io.headwater.registry.Registry::start);
+            Map<String, String> props = connection.props();
+            RegistryConfig config = new RegistryConfig(props);
+            PrometheusMeterRegistry meters = Meters.registry("registry");
+            Optional<MetricsServer> server = Meters.serve(props, DEFAULT_METRICS_PORT, meters);
+            io.headwater.registry.Registry registry = io.headwater.registry.Registry.start(config, meters);
+            server.ifPresent(m -> m.addHealthCheck("registry", registry::healthy));
+            registry.apiPort().ifPresent(p -> System.err.println("headwater: registry API on http://localhost:" + p
+                    + "/tasks"));
+            return runUntilStopped(registry, server);
         }
     }
 

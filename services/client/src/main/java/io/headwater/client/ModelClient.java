@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Follows {@code model-updates} and serves the newest verified head of every task it is asked for.
- * Each update is checked ({@link UpdateVerifier}: format, SHA-256 of the artifact, backbone) before
+ * Each update is checked ({@link UpdateVerifier}: format, SHA-256 of the artifact, backbone, and the
+ * signature when the client trusts signing keys) before
  * it replaces the current one; a refused update is logged and counted and the previous version
  * keeps serving. A swap replaces one immutable {@link LiveModel} reference, so a prediction always
  * uses exactly one version and says which. Starting late is fine: the topic is compacted and is read
@@ -73,12 +74,13 @@ public final class ModelClient implements AutoCloseable {
         BackboneRef expected = b.expected.orElseGet(() -> b.backbone
                 .map(bb -> new BackboneRef(bb.id(), bb.sha256(), bb.dimension()))
                 .orElseThrow(() -> new IllegalStateException("a ModelClient needs a backbone or an expected backbone")));
-        this.verifier = new UpdateVerifier(expected);
+        this.verifier = new UpdateVerifier(expected, b.trusted);
         this.swaps = Counter.builder("headwater.client.swaps").description("Model versions swapped in")
                 .register(registry);
         this.freshness = Timer.builder("headwater.client.swap.latency")
                 .description("From a version's publication to this client serving it").publishPercentileHistogram()
                 .register(registry);
+        RefusedUpdateException.REASONS.forEach(this::refusedCounter);
     }
 
     public static Builder builder(Map<String, Object> clientProps, Topics topics) {
@@ -156,8 +158,12 @@ public final class ModelClient implements AutoCloseable {
 
     private void refused(String reason, String message) {
         LOG.warn("Refused model update: {}", message);
-        Counter.builder("headwater.client.refused").description("Model updates refused").tag("reason", reason)
-                .register(registry).increment();
+        refusedCounter(reason).increment();
+    }
+
+    private Counter refusedCounter(String reason) {
+        return Counter.builder("headwater.client.refused").description("Model updates refused").tag("reason", reason)
+                .register(registry);
     }
 
     /** Called with each version swapped in, on the client's thread. */
@@ -237,6 +243,7 @@ public final class ModelClient implements AutoCloseable {
         private Optional<Backbone> backbone = Optional.empty();
         private Optional<BackboneRef> expected = Optional.empty();
         private MeterRegistry registry = new SimpleMeterRegistry();
+        private Map<String, java.security.PublicKey> trusted = Map.of();
 
         private Builder(Map<String, Object> clientProps, Topics topics) {
             this.clientProps = Map.copyOf(clientProps);
@@ -258,6 +265,15 @@ public final class ModelClient implements AutoCloseable {
         /** Tasks to follow (the whole task id must match); default all. */
         public Builder tasks(Pattern tasks) {
             this.tasks = Objects.requireNonNull(tasks, "tasks cannot be null");
+            return this;
+        }
+
+        /**
+         * Ed25519 public keys by key id ({@code registry.signing.key.id}); when given, every update must
+         * carry a signature by one of them, else it is refused and counted with reason {@code signature}.
+         */
+        public Builder trustedKeys(Map<String, java.security.PublicKey> keys) {
+            this.trusted = Map.copyOf(keys);
             return this;
         }
 

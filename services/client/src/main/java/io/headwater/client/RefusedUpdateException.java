@@ -5,6 +5,9 @@ import io.headwater.core.BadRecordException;
 /** A model update the client will not apply; {@link #reason()} is the short class for metrics. */
 public final class RefusedUpdateException extends BadRecordException {
     private static final long serialVersionUID = 1L;
+    /** Every reason, for metrics registered up front. */
+    public static final java.util.List<String> REASONS = java.util.List.of("format", "checksum", "artifact", "backbone",
+            "signature");
     private final String reason;
 
     public RefusedUpdateException(String reason, String message) {
@@ -12,7 +15,7 @@ public final class RefusedUpdateException extends BadRecordException {
         this.reason = reason;
     }
 
-    /** One of {@code format}, {@code checksum}, {@code artifact}, {@code backbone}. */
+    /** One of {@link #REASONS}. */
     public String reason() {
         return reason;
     }

@@ -49,13 +49,36 @@ class ModelClientTest {
     }
 
     @Test
+    void shouldRequireAValidSignatureByATrustedKeyWhenGivenKeys() {
+        java.security.KeyPair keys = io.headwater.kafka.UpdateSignature.generate();
+        UpdateVerifier verifier = new UpdateVerifier(Updates.BACKBONE, Map.of("k1", keys.getPublic()));
+        ModelUpdate u = Updates.update("a", 2, Updates.BACKBONE);
+        ModelUpdate signed = io.headwater.kafka.UpdateSignature.sign(u, "k1", keys.getPrivate());
+        assertThat(verifier.verify(signed).labels()).isEqualTo(u.labels());
+        assertThatThrownBy(() -> verifier.verify(u)).isInstanceOf(RefusedUpdateException.class)
+                .hasMessageContaining("is not signed");
+        ModelUpdate otherKey = io.headwater.kafka.UpdateSignature.sign(u, "k2",
+                io.headwater.kafka.UpdateSignature.generate().getPrivate());
+        assertThatThrownBy(() -> verifier.verify(otherKey)).hasMessageContaining("does not trust");
+        // a valid signature moved onto another version does not verify
+        ModelUpdate moved = Updates.update("a", 3, Updates.BACKBONE).withSignature(signed.signature());
+        assertThatThrownBy(() -> verifier.verify(moved)).hasMessageContaining("does not verify");
+        ModelClient strict = ModelClient.builder(Map.of(), io.headwater.kafka.Topics.withPrefix("t."))
+                .expectedBackbone(Updates.BACKBONE).trustedKeys(Map.of("k1", keys.getPublic())).meterRegistry(meters)
+                .build();
+        assertThat(strict.offer(moved)).isFalse();
+        assertThat(strict.offer(signed)).isTrue();
+        assertThat(meters.get("headwater.client.refused").tag("reason", "signature").counter().count()).isEqualTo(1);
+    }
+
+    @Test
     void shouldNameWhatIsWrongWithARefusedUpdate() {
         UpdateVerifier verifier = new UpdateVerifier(Updates.BACKBONE);
         assertThatThrownBy(() -> verifier.verify(Updates.tampered(Updates.update("a", 2, Updates.BACKBONE))))
                 .isInstanceOf(RefusedUpdateException.class).hasMessageContaining("artifact hashes to");
         ModelUpdate u = Updates.update("a", 2, Updates.BACKBONE);
         ModelUpdate future = new ModelUpdate(7, u.task(), u.version(), u.parentVersion(), u.headType(), u.labels(),
-                u.backbone(), u.artifact(), u.metrics(), u.provenance(), u.createdAt());
+                u.backbone(), u.artifact(), u.metrics(), u.provenance(), u.createdAt(), u.origin(), 0, null);
         assertThatThrownBy(() -> verifier.verify(future))
                 .hasMessage("model update format version 7 of task a is not one this client reads (1)");
         ModelUpdate wide = Updates.update("a", 2, new BackboneRef("test-backbone", "a".repeat(64), 9));

@@ -28,9 +28,9 @@ public final class Updates {
         return new ModelUpdate(ModelUpdate.FORMAT_VERSION, task, version, version - 1, "lda", List.of("yes", "no"),
                 backbone, new ModelUpdate.Artifact(HeadArtifact.FORMAT, HeadArtifact.sha256(bytes), bytes.length,
                         Base64.getEncoder().encodeToString(bytes)),
-                new ModelMetrics(version * 10, 0.9, 500, 500),
-                new ModelUpdate.Provenance(Map.of("0", version), "test", Instant.now().toString()),
-                Instant.now().toString());
+                ModelMetrics.of(version * 10, 0.9, 500, 500),
+                new ModelUpdate.Provenance(Map.of("0", version), "test", Instant.now().toString(), "digest"),
+                Instant.now().toString(), ModelUpdate.PROMOTED, 0, null);
     }
 
     /** The same update with one byte of its artifact changed and the checksum left as it was. */
@@ -39,6 +39,7 @@ public final class Updates {
         bytes[bytes.length - 1] ^= 0x01;
         return new ModelUpdate(u.formatVersion(), u.task(), u.version(), u.parentVersion(), u.headType(), u.labels(),
                 u.backbone(), new ModelUpdate.Artifact(u.artifact().format(), u.artifact().sha256(), bytes.length,
-                        Base64.getEncoder().encodeToString(bytes)), u.metrics(), u.provenance(), u.createdAt());
+                        Base64.getEncoder().encodeToString(bytes)), u.metrics(), u.provenance(), u.createdAt(),
+                u.origin(), u.sourceVersion(), u.signature());
     }
 }

@@ -1,5 +1,6 @@
 package io.headwater.core;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.Iterator;
 
@@ -140,5 +141,36 @@ public final class DriftDetector {
     /** Changes reported so far. */
     public long detections() {
         return detections;
+    }
+
+    /** Size in bytes of {@link #encode(ByteBuffer)}. */
+    public int encodedSize() {
+        return 8 + 4 + 4 + 8 + 4 + 8 + 8 + 8 + 4 + blocks.size() * 16;
+    }
+
+    /** Writes the detector's whole state, to be read back by {@link #decode(ByteBuffer)}. */
+    public void encode(ByteBuffer buf) {
+        buf.putDouble(delta).putInt(checkEvery).putInt(maxWindow).putDouble(openSum).putInt(openCount)
+                .putLong(seen).putLong(detections).putDouble(sum).putInt(blocks.size());
+        for (double[] b : blocks) {
+            buf.putDouble(b[0]).putDouble(b[1]);
+        }
+    }
+
+    public static DriftDetector decode(ByteBuffer buf) {
+        DriftDetector d = new DriftDetector(buf.getDouble(), buf.getInt(), buf.getInt());
+        d.openSum = buf.getDouble();
+        d.openCount = buf.getInt();
+        d.seen = buf.getLong();
+        d.detections = buf.getLong();
+        d.sum = buf.getDouble();
+        int n = buf.getInt();
+        d.total = d.openCount;
+        for (int i = 0; i < n; i++) {
+            double[] b = {buf.getDouble(), buf.getDouble()};
+            d.blocks.addLast(b);
+            d.total += (long) b[1];
+        }
+        return d;
     }
 }

@@ -41,6 +41,13 @@ public interface Head {
     /** Size in bytes of {@link #encode(ByteBuffer)}. */
     int encodedSize();
 
+    /**
+     * Answers a change the drift detector reported in this head's test-then-train errors, in the
+     * head's own way. The default does nothing.
+     */
+    default void reactToDrift() {
+    }
+
     /** Writes the full training state, to be read back by {@link HeadType#decode(ByteBuffer)}. */
     void encode(ByteBuffer buf);
 }

@@ -62,4 +62,22 @@ class DriftDetectorTest {
         run(d, 3, new double[] {0.3}, 10_000);
         assertThat(d.width()).isLessThanOrEqualTo(1_000 + 32);
     }
+
+    @Test
+    void shouldContinueIdenticallyAfterEncodeAndDecode() {
+        DriftDetector original = new DriftDetector(0.002, 32, 4_096);
+        run(original, 7, new double[] {0.1}, 1_000);
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(original.encodedSize());
+        original.encode(buf);
+        assertThat(buf.remaining()).isZero();
+        DriftDetector copy = DriftDetector.decode(buf.flip());
+        assertThat(copy.width()).isEqualTo(original.width());
+        // when both see the same change
+        List<Integer> a = run(original, 8, new double[] {0.1, 0.6}, 1_000);
+        List<Integer> b = run(copy, 8, new double[] {0.1, 0.6}, 1_000);
+        // then
+        assertThat(b).isEqualTo(a).hasSize(1);
+        assertThat(copy.detections()).isEqualTo(original.detections());
+        assertThat(copy.mean()).isEqualTo(original.mean());
+    }
 }

@@ -15,8 +15,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A small HTTP server with {@code /metrics} (Prometheus text format) and {@code /health}
- * (200 when every registered check passes, 503 otherwise, with one line per check).
+ * A small HTTP server with {@code /metrics} (Prometheus text format), {@code /health} and
+ * {@code /health/ready} (200 when every registered check passes, 503 otherwise, with one line per
+ * check) and {@code /health/live} (200 while the process serves HTTP at all).
  *
  * <pre>{@code
  * try (MetricsServer server = MetricsServer.start(8080, registry)) {
@@ -37,23 +38,33 @@ public final class MetricsServer implements AutoCloseable {
     /** Starts on the given port (0 = any free port) on all interfaces. */
     public static MetricsServer start(int port, PrometheusMeterRegistry registry) {
         try {
-            HttpServer http = HttpServer.create(new InetSocketAddress(port), 0);
+            HttpServer http = http(port);
             MetricsServer s = new MetricsServer(http);
             http.createContext("/metrics", ex -> respond(ex, 200, "text/plain; version=0.0.4; charset=utf-8",
                     registry.scrape()));
             http.createContext("/health", s::health);
-            // A few threads, so a slow request (a /predict that embeds) does not hold up /metrics.
-            http.setExecutor(java.util.concurrent.Executors.newFixedThreadPool(4, r -> {
-                Thread t = new Thread(r, "headwater-http");
-                t.setDaemon(true);
-                return t;
-            }));
+            http.createContext("/health/ready", s::health);
+            http.createContext("/health/live", ex -> respond(ex, 200, "text/plain; charset=utf-8", "UP\n"));
             http.start();
             LOG.info("Serving /metrics and /health on port {}", s.port());
             return s;
         } catch (IOException e) {
             throw new FatalException("Failed to start the metrics server on port " + port + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * An HTTP server bound to {@code port} (0 = any free one) with a few daemon threads, so a slow
+     * request (a /predict that embeds) does not hold up the others. Not started.
+     */
+    public static HttpServer http(int port) throws IOException {
+        HttpServer http = HttpServer.create(new InetSocketAddress(port), 0);
+        http.setExecutor(java.util.concurrent.Executors.newFixedThreadPool(4, r -> {
+            Thread t = new Thread(r, "headwater-http");
+            t.setDaemon(true);
+            return t;
+        }));
+        return http;
     }
 
     public int port() {
@@ -82,7 +93,11 @@ public final class MetricsServer implements AutoCloseable {
 
     /** Writes a whole response. */
     public static void respond(HttpExchange ex, int status, String type, String body) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        respond(ex, status, type, body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Writes a whole response. */
+    public static void respond(HttpExchange ex, int status, String type, byte[] bytes) throws IOException {
         ex.getResponseHeaders().set("Content-Type", type);
         ex.sendResponseHeaders(status, bytes.length);
         try (OutputStream out = ex.getResponseBody()) {

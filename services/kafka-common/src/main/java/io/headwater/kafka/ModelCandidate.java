@@ -16,9 +16,13 @@ import java.util.Map;
  * @param featureOffsets last offset learned from, per features partition ({@code "<partition>"})
  * @param trainer        the trainer's application id
  * @param createdAt      ISO-8601 instant
+ * @param oldestExampleAt ISO-8601 instant when the trainer learned the first example this candidate
+ *                       has and the previous candidate of the task had not (for the example-to-version time)
+ * @param configDigest   SHA-256 of the head settings
  */
 public record ModelCandidate(int formatVersion, String task, String headType, List<String> labels,
                              BackboneRef backbone, String artifact, ModelMetrics metrics,
-                             Map<String, Long> featureOffsets, String trainer, String createdAt) {
+                             Map<String, Long> featureOffsets, String trainer, String createdAt,
+                             String oldestExampleAt, String configDigest) {
     public static final int FORMAT_VERSION = 1;
 }

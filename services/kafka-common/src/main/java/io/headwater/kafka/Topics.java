@@ -35,7 +35,8 @@ public final class Topics {
     private final Topic<String, FeatureRecord> features;
     private final Topic<String, ModelCandidate> modelCandidates;
     private final Topic<String, ModelUpdate> modelUpdates;
-    private final Topic<String, ModelUpdate> modelHistory;
+    private final Topic<String, ModelDecision> modelHistory;
+    private final Topic<String, RegistryCommand> registryCommands;
 
     private Topics(String prefix) {
         this.prefix = prefix;
@@ -48,7 +49,9 @@ public final class Topics {
         this.features = new Topic<>(prefix + "features", str, new FeatureRecord.FeatureSerde(), Map.of());
         this.modelCandidates = new Topic<>(prefix + "model-candidates", str, Json.serde(ModelCandidate.class), modelSized);
         this.modelUpdates = new Topic<>(prefix + "model-updates", str, Json.serde(ModelUpdate.class), compacted);
-        this.modelHistory = new Topic<>(prefix + "model-history", str, Json.serde(ModelUpdate.class), compacted);
+        this.modelHistory = new Topic<>(prefix + "model-history", str, Json.serde(ModelDecision.class), compacted);
+        this.registryCommands = new Topic<>(prefix + "registry-commands", str, Json.serde(RegistryCommand.class),
+                Map.of());
     }
 
     public static Topics withPrefix(String prefix) {
@@ -84,18 +87,26 @@ public final class Topics {
         return modelUpdates;
     }
 
-    /** Every accepted version, compacted by task + version; key = {@code task@version}. */
-    public Topic<String, ModelUpdate> modelHistory() {
+    /**
+     * Every registry decision (promoted, rejected and why, operator actions), compacted by task +
+     * sequence so nothing is lost; key = {@code task@sequence}, partitioned by task.
+     */
+    public Topic<String, ModelDecision> modelHistory() {
         return modelHistory;
     }
 
-    /** Key of a version in {@link #modelHistory()}. */
-    public static String historyKey(String task, long version) {
-        return task + "@" + version;
+    /** Operators' commands (rollback, pin, pause, ...) from the registry's API; key = task id. */
+    public Topic<String, RegistryCommand> registryCommands() {
+        return registryCommands;
+    }
+
+    /** Key of a decision in {@link #modelHistory()}. */
+    public static String historyKey(String task, long sequence) {
+        return task + "@" + sequence;
     }
 
     public List<Topic<?, ?>> all() {
-        return List.of(examples, examplesDlq, features, modelCandidates, modelUpdates, modelHistory);
+        return List.of(examples, examplesDlq, features, modelCandidates, modelUpdates, modelHistory, registryCommands);
     }
 
     /**

@@ -1,28 +1,59 @@
 package io.headwater.registry;
 
+import io.headwater.core.FatalException;
 import io.headwater.kafka.StreamsService;
 import io.headwater.kafka.Topics;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.state.HostInfo;
 
 /**
- * The registry service: {@link RegistryTopology} under {@link StreamsService}.
+ * The registry service: {@link RegistryTopology} under {@link StreamsService}, plus its HTTP API
+ * ({@link RegistryApi}) unless {@code registry.api.port} is -1.
  *
  * <pre>{@code
- * try (StreamsService registry = Registry.start(new RegistryConfig(props), meters)) { ... }
+ * try (Registry registry = Registry.start(new RegistryConfig(props), meters)) {
+ *     System.out.println("API on port " + registry.apiPort().orElseThrow());
+ * }
  * }</pre>
  */
-public final class Registry {
-    private Registry() {
+public final class Registry implements AutoCloseable {
+    private final StreamsService streams;
+    private final Optional<RegistryApi> api;
+
+    private Registry(StreamsService streams, Optional<RegistryApi> api) {
+        this.streams = streams;
+        this.api = api;
     }
 
-    public static StreamsService start(RegistryConfig config, MeterRegistry registry) {
+    public static Registry start(RegistryConfig config, MeterRegistry registry) {
         Topics topics = Topics.withPrefix(config.topicPrefix());
-        return StreamsService.start("Registry", RegistryTopology.build(config, registry), config.raw(),
-                streamsOverrides(config),
-                List.of(topics.modelCandidates(), topics.modelUpdates(), topics.modelHistory()), registry);
+        Optional<RegistryApi> api = Optional.empty();
+        Map<String, Object> overrides = new HashMap<>(streamsOverrides(config));
+        HostInfo advertised = null;
+        if (config.apiPort() >= 0) {
+            try {
+                api = Optional.of(new RegistryApi(config.apiPort(), config));
+            } catch (IOException e) {
+                throw new FatalException("Failed to start the registry API on port " + config.apiPort() + ": "
+                        + e.getMessage(), e);
+            }
+            advertised = config.advertisedHost().isEmpty() ? new HostInfo("localhost", api.get().port())
+                    : HostInfo.buildFromEndpoint(config.advertisedHost());
+            overrides.put(StreamsConfig.APPLICATION_SERVER_CONFIG, advertised.host() + ":" + advertised.port());
+        }
+        StreamsService s = StreamsService.start("Registry", RegistryTopology.build(config, registry), config.raw(),
+                overrides, List.of(topics.modelCandidates(), topics.registryCommands(), topics.modelUpdates(),
+                        topics.modelHistory()), registry);
+        if (api.isPresent()) {
+            api.get().start(s.streams(), advertised);
+        }
+        return new Registry(s, api);
     }
 
     /** The registry's own Streams settings. */
@@ -30,5 +61,25 @@ public final class Registry {
         return Map.of(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId(),
                 StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.commitIntervalMs(),
                 StreamsConfig.STATE_DIR_CONFIG, config.stateDir());
+    }
+
+    /** The API's port, when it runs. */
+    public Optional<Integer> apiPort() {
+        return api.map(RegistryApi::port);
+    }
+
+    public StreamsService streams() {
+        return streams;
+    }
+
+    /** True while running, rebalancing or starting. */
+    public boolean healthy() {
+        return streams.healthy();
+    }
+
+    @Override
+    public void close() {
+        api.ifPresent(RegistryApi::close);
+        streams.close();
     }
 }

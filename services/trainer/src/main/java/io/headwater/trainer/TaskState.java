@@ -1,5 +1,6 @@
 package io.headwater.trainer;
 
+import io.headwater.core.DriftDetector;
 import io.headwater.core.Head;
 import io.headwater.core.HeadType;
 import io.headwater.core.WindowedAccuracy;
@@ -15,30 +16,43 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.Serializer;
 
 /**
- * Everything the trainer knows about one task: the head's full training state, the test-then-train
- * window, the backbone it learns from, the last features offset learned per partition and when
- * a candidate was last proposed. One state-store entry per task.
+ * Everything the trainer knows about one head of one task: the head's full training state, the
+ * test-then-train window, the drift detector on its errors, the backbone it learns from, the last
+ * features offset learned per partition, when a candidate was last proposed and when the oldest
+ * example not yet in a candidate was learned. One state-store entry per task and head type
+ * ({@link #key(String, HeadType)}).
  */
 final class TaskState {
-    private static final int FORMAT_VERSION = 1;
+    private static final int FORMAT_VERSION = 2;
 
     final String task;
     final Head head;
     final WindowedAccuracy window;
+    final DriftDetector drift;
     final BackboneRef backbone;
     final Map<Integer, Long> featureOffsets;
     long examplesSinceCandidate;
     long lastCandidateAtMs;
+    /** Timestamp of the first example learned since the last candidate; 0 when there is none. */
+    long oldestUnproposedAtMs;
+    /** Examples learned when drift was last detected; 0 when never. */
+    long lastDriftAt;
 
-    TaskState(String task, Head head, WindowedAccuracy window, BackboneRef backbone,
+    TaskState(String task, Head head, WindowedAccuracy window, DriftDetector drift, BackboneRef backbone,
               Map<Integer, Long> featureOffsets, long examplesSinceCandidate, long lastCandidateAtMs) {
         this.task = Objects.requireNonNull(task, "task cannot be null");
         this.head = head;
         this.window = window;
+        this.drift = drift;
         this.backbone = backbone;
         this.featureOffsets = new TreeMap<>(featureOffsets);
         this.examplesSinceCandidate = examplesSinceCandidate;
         this.lastCandidateAtMs = lastCandidateAtMs;
+    }
+
+    /** State-store key of a task's head of a type: {@code task/type}. */
+    static String key(String task, HeadType type) {
+        return task + "/" + type.id();
     }
 
     byte[] encode() {
@@ -46,15 +60,17 @@ final class TaskState {
         byte[] headType = head.type().id().getBytes(StandardCharsets.UTF_8);
         byte[] bbId = backbone.id().getBytes(StandardCharsets.UTF_8);
         byte[] bbSha = backbone.sha256().getBytes(StandardCharsets.UTF_8);
-        int size = 4 + 8 + 8 + 4 + taskBytes.length + 4 + headType.length + 4 + bbId.length + 4 + bbSha.length + 4
-                + 4 + featureOffsets.size() * 12 + window.encodedSize() + head.encodedSize();
+        int size = 4 + 8 + 8 + 8 + 8 + 4 + taskBytes.length + 4 + headType.length + 4 + bbId.length + 4 + bbSha.length + 4
+                + 4 + featureOffsets.size() * 12 + window.encodedSize() + drift.encodedSize() + head.encodedSize();
         ByteBuffer buf = ByteBuffer.allocate(size);
-        buf.putInt(FORMAT_VERSION).putLong(examplesSinceCandidate).putLong(lastCandidateAtMs);
+        buf.putInt(FORMAT_VERSION).putLong(examplesSinceCandidate).putLong(lastCandidateAtMs)
+                .putLong(oldestUnproposedAtMs).putLong(lastDriftAt);
         buf.putInt(taskBytes.length).put(taskBytes).putInt(headType.length).put(headType);
         buf.putInt(bbId.length).put(bbId).putInt(bbSha.length).put(bbSha).putInt(backbone.dimension());
         buf.putInt(featureOffsets.size());
         featureOffsets.forEach((p, o) -> buf.putInt(p).putLong(o));
         window.encode(buf);
+        drift.encode(buf);
         head.encode(buf);
         return buf.array();
     }
@@ -67,6 +83,8 @@ final class TaskState {
         }
         long since = buf.getLong();
         long lastAt = buf.getLong();
+        long oldest = buf.getLong();
+        long lastDrift = buf.getLong();
         String task = string(buf);
         HeadType type = HeadType.of(string(buf));
         BackboneRef backbone = new BackboneRef(string(buf), string(buf), buf.getInt());
@@ -76,8 +94,12 @@ final class TaskState {
             offsets.put(buf.getInt(), buf.getLong());
         }
         WindowedAccuracy window = WindowedAccuracy.decode(buf);
+        DriftDetector drift = DriftDetector.decode(buf);
         Head head = type.decode(buf);
-        return new TaskState(task, head, window, backbone, offsets, since, lastAt);
+        TaskState s = new TaskState(task, head, window, drift, backbone, offsets, since, lastAt);
+        s.oldestUnproposedAtMs = oldest;
+        s.lastDriftAt = lastDrift;
+        return s;
     }
 
     private static String string(ByteBuffer buf) {

@@ -21,6 +21,9 @@ import org.apache.kafka.common.config.ConfigDef.ValidString;
 public final class TrainerConfig extends ServiceConfig {
     public static final String APPLICATION_ID = "trainer.application.id";
     public static final String HEAD_TYPE = "trainer.head.type";
+    public static final String DRIFT_DELTA = "trainer.drift.delta";
+    public static final String DRIFT_REACTION = "trainer.drift.reaction";
+    public static final String METRICS_MAX_TASKS = "trainer.metrics.max.tasks";
     public static final String LDA_SHRINKAGE = "trainer.lda.shrinkage";
     public static final String SOLVE_EVERY = "trainer.solve.every";
     public static final String CANDIDATE_EVERY_EXAMPLES = "trainer.candidate.every.examples";
@@ -32,8 +35,17 @@ public final class TrainerConfig extends ServiceConfig {
     public static final ConfigDef CONFIG = HeadwaterConfigs.common()
             .define(APPLICATION_ID, Type.STRING, "headwater-trainer", Importance.HIGH,
                     "Kafka Streams application id of the trainer (consumer group and internal topic prefix).")
-            .define(HEAD_TYPE, Type.STRING, HeadType.LDA.id(), ValidString.in(HeadType.LDA.id()), Importance.HIGH,
-                    "Head type every task trains.")
+            .define(HEAD_TYPE, Type.LIST, HeadType.LDA.id(), TrainerConfig::validateHeadTypes, Importance.HIGH,
+                    "Head types every task trains, comma-separated: several train side by side as challengers on the "
+                            + "same stream, each evaluated test-then-train and proposing its own candidates.")
+            .define(DRIFT_DELTA, Type.DOUBLE, 0.002, Range.between(1e-9, 0.5), Importance.LOW,
+                    "Confidence of the ADWIN-style drift detector on each head's test-then-train errors; smaller "
+                            + "reports fewer, surer changes.")
+            .define(DRIFT_REACTION, Type.STRING, "adapt", ValidString.in("alert", "adapt"), Importance.MEDIUM,
+                    "What a detected change does: alert = count, log and record it in the next candidate; adapt = that "
+                            + "plus the head's own reaction (sgd: reset and boost the optimizer; lda: forget old statistics).")
+            .define(METRICS_MAX_TASKS, Type.INT, 100, Range.atLeast(0), Importance.LOW,
+                    "Tasks that get their own task tag on headwater.trainer.accuracy; later tasks are averaged into task=\"_other\".")
             .define(LDA_SHRINKAGE, Type.DOUBLE, HeadOptions.DEFAULT_LDA_SHRINKAGE, Range.between(0, 1),
                     Importance.MEDIUM, "How far the LDA covariance is pulled towards a scaled identity (0 = none).")
             .define(SOLVE_EVERY, Type.INT, HeadOptions.DEFAULT_SOLVE_EVERY, Range.atLeast(1), Importance.LOW,
@@ -57,8 +69,37 @@ public final class TrainerConfig extends ServiceConfig {
         return raw().getString(APPLICATION_ID);
     }
 
-    public HeadType headType() {
-        return HeadType.of(raw().getString(HEAD_TYPE));
+    /** The head types each task trains, in configured order, without repeats. */
+    public java.util.List<HeadType> headTypes() {
+        return raw().getList(HEAD_TYPE).stream().map(HeadType::of).distinct().toList();
+    }
+
+    private static void validateHeadTypes(String name, Object value) {
+        @SuppressWarnings("unchecked")
+        java.util.List<String> types = (java.util.List<String>) value;
+        if (types == null || types.isEmpty()) {
+            throw new org.apache.kafka.common.config.ConfigException(name, value, "at least one head type is needed");
+        }
+        for (String t : types) {
+            try {
+                HeadType.of(t);
+            } catch (io.headwater.core.ConfigException e) {
+                throw new org.apache.kafka.common.config.ConfigException(name, value, e.getMessage());
+            }
+        }
+    }
+
+    public double driftDelta() {
+        return raw().getDouble(DRIFT_DELTA);
+    }
+
+    /** True when a detected change should also trigger the head's own reaction. */
+    public boolean driftAdapts() {
+        return "adapt".equals(raw().getString(DRIFT_REACTION));
+    }
+
+    public int metricsMaxTasks() {
+        return raw().getInt(METRICS_MAX_TASKS);
     }
 
     public HeadOptions headOptions() {

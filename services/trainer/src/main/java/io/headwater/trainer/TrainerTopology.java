@@ -27,7 +27,9 @@ public final class TrainerTopology {
         Topology t = new Topology();
         t.addSource("features", Serdes.String().deserializer(), topics.features().valueSerde().deserializer(),
                 topics.features().name());
-        t.addProcessor("learn", () -> new LearnProcessor(config, registry), "features");
+        // Meters are made once: gauges bind to the objects they were first registered with.
+        TrainerMetrics metrics = new TrainerMetrics(registry, config.metricsMaxTasks(), config.headTypes());
+        t.addProcessor("learn", () -> new LearnProcessor(config, metrics), "features");
         // One entry per task, ~0.6 MB for a 384-d LDA head: size the changelog's record limit deliberately.
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STATE_STORE), Serdes.String(),
                         TaskState.serde())

@@ -40,6 +40,7 @@ class TrainerTopologyTest {
                 TrainerConfig.CANDIDATE_EVERY_MS, "5000",
                 TrainerConfig.ACCURACY_WINDOW, "20",
                 TrainerConfig.SOLVE_EVERY, "5",
+                TrainerConfig.METRICS_MAX_TASKS, "1",
                 TrainerConfig.STATE_DIR, Files.createTempDirectory("trainer-test").toString()));
         Properties props = new Properties();
         props.putAll(Trainer.streamsOverrides(config));
@@ -88,8 +89,8 @@ class TrainerTopologyTest {
         assertThat(last.backbone().sha256()).isEqualTo(SHA);
         assertThat(last.featureOffsets()).containsKey("0");
         KeyValueStore<String, TaskState> store = driver.getKeyValueStore(TrainerTopology.STATE_STORE);
-        assertThat(store.get("a").head.examplesLearned()).isEqualTo(25);
-        assertThat(store.get("a").examplesSinceCandidate).isEqualTo(5);
+        assertThat(store.get("a/lda").head.examplesLearned()).isEqualTo(25);
+        assertThat(store.get("a/lda").examplesSinceCandidate).isEqualTo(5);
     }
 
     @Test
@@ -133,7 +134,7 @@ class TrainerTopologyTest {
         }
         features.pipeInput("a", feature(rnd, 5, "b".repeat(64)));
         KeyValueStore<String, TaskState> store = driver.getKeyValueStore(TrainerTopology.STATE_STORE);
-        assertThat(store.get("a").head.examplesLearned()).isEqualTo(5);
+        assertThat(store.get("a/lda").head.examplesLearned()).isEqualTo(5);
         assertThat(meters.get("headwater.trainer.features.rejected").counter().count()).isEqualTo(1);
     }
 
@@ -144,11 +145,50 @@ class TrainerTopologyTest {
             features.pipeInput("a", feature(rnd, i, SHA));
         }
         KeyValueStore<String, TaskState> store = driver.getKeyValueStore(TrainerTopology.STATE_STORE);
-        TaskState s = store.get("a");
+        TaskState s = store.get("a/lda");
         TaskState copy = TaskState.decode(s.encode());
         assertThat(copy.head.export()).isEqualTo(s.head.export());
         assertThat(copy.window.accuracy()).isEqualTo(s.window.accuracy());
         assertThat(copy.featureOffsets).isEqualTo(s.featureOffsets);
         assertThat(copy.examplesSinceCandidate).isEqualTo(2);
+    }
+
+    @Test
+    void shouldCountLogAndRecordDriftInTheNextCandidate() {
+        // given: a learned task whose label meaning flips after 300 examples
+        Random rnd = new Random(6);
+        for (int i = 0; i < 600; i++) {
+            FeatureRecord f = feature(rnd, i, SHA);
+            if (i >= 300) {
+                f = new FeatureRecord(f.exampleId(), f.label().equals("yes") ? "no" : "yes", f.backboneId(), f.backboneSha256(),
+                        f.eventTimeMs(), f.sourceTopic(), f.sourcePartition(), f.sourceOffset(), f.embedding());
+            }
+            features.pipeInput("a", f);
+        }
+        // then
+        double detections = meters.get("headwater.trainer.drift.detections").tag("head", "lda").counter().count();
+        assertThat(detections).isGreaterThanOrEqualTo(1);
+        List<ModelCandidate> out = candidates.readValuesToList();
+        ModelCandidate before = out.get(29);
+        ModelCandidate last = out.get(out.size() - 1);
+        assertThat(before.metrics().examplesLearned()).isEqualTo(300);
+        assertThat(before.metrics().driftDetections()).isZero();
+        assertThat(last.metrics().driftDetections()).isEqualTo((long) detections);
+        assertThat(last.metrics().lastDriftAt()).isBetween(300L, 600L);
+    }
+
+    @Test
+    void shouldTagAccuracyByTaskUpToTheCapAndAverageTheRest() {
+        Random rnd = new Random(7);
+        for (int i = 0; i < 10; i++) {
+            features.pipeInput("a", feature(rnd, i, SHA));
+        }
+        for (int i = 0; i < 10; i++) {
+            features.pipeInput("b", feature(rnd, i, SHA));
+        }
+        assertThat(meters.find("headwater.trainer.accuracy").tag("task", "a").tag("head", "lda").gauge()).isNotNull();
+        assertThat(meters.find("headwater.trainer.accuracy").tag("task", "b").gauge()).isNull();
+        double b = candidates.readValuesToList().get(1).metrics().windowedAccuracy();
+        assertThat(meters.get("headwater.trainer.accuracy").tag("task", TrainerMetrics.OTHER).gauge().value()).isEqualTo(b);
     }
 }

@@ -77,6 +77,9 @@ public final class FreshnessBenchmark {
             props.put(HeadwaterConfigs.BOOTSTRAP_SERVERS, broker.bootstrapServers());
             props.put(HeadwaterConfigs.TOPIC_PREFIX, "fresh.");
             props.put(RegistryConfig.STATE_DIR, Files.createTempDirectory("fresh-registry").toString());
+            props.put(RegistryConfig.API_PORT, "-1");
+            props.put(RegistryConfig.GATE_FIRST_MIN_EXAMPLES, "1");
+            props.put(RegistryConfig.GATE_MIN_WINDOW, "0");
             props.put(ServingConfig.PORT, "0");
             freshness(props, backbone, candidates, results);
             serving(props, backbone, requests, results);
@@ -92,7 +95,7 @@ public final class FreshnessBenchmark {
         BackboneRef ref = new BackboneRef(backbone.id(), backbone.sha256(), backbone.dimension());
         Map<Long, Long> sentAt = new ConcurrentHashMap<>();
         Map<Long, Long> appliedAt = new ConcurrentHashMap<>();
-        try (StreamsService registry = Registry.start(config, new SimpleMeterRegistry());
+        try (Registry registry = Registry.start(config, new SimpleMeterRegistry());
              ModelClient client = ModelClient.builder(config.clientProperties(), topics).backbone(backbone).build();
              KafkaProducer<String, ModelCandidate> producer = new KafkaProducer<>(Map.of(
                      ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, props.get(HeadwaterConfigs.BOOTSTRAP_SERVERS),
@@ -109,8 +112,8 @@ public final class FreshnessBenchmark {
                 byte[] head = new HeadArtifact(List.of("no", "yes"), List.of(new DenseLayer(ref.dimension(), 2, w,
                         new float[2], DenseLayer.Activation.SOFTMAX))).encode();
                 ModelCandidate c = new ModelCandidate(ModelCandidate.FORMAT_VERSION, "task", "lda", List.of("no", "yes"),
-                        ref, Base64.getEncoder().encodeToString(head), new ModelMetrics(v, 0.9, 500, 500),
-                        Map.of("0", v), "bench", Instant.now().toString());
+                        ref, Base64.getEncoder().encodeToString(head), ModelMetrics.of(v, 0.9, 500, 500),
+                        Map.of("0", v), "bench", Instant.now().toString(), Instant.now().toString(), "bench");
                 sentAt.put(v, System.nanoTime());
                 producer.send(new ProducerRecord<>(topics.modelCandidates().name(), "task", c)).get();
                 Thread.sleep(50);

@@ -1,0 +1,246 @@
+package io.headwater.registry;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import io.headwater.core.BadRecordException;
+import io.headwater.core.HeadArtifact;
+import io.headwater.kafka.Json;
+import io.headwater.kafka.ModelCandidate;
+import io.headwater.kafka.ModelDecision;
+import io.headwater.kafka.ModelUpdate;
+import io.headwater.kafka.RegistryCommand;
+import io.headwater.kafka.Topics;
+import io.headwater.kafka.UpdateSignature;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Decides on each candidate and applies each operator command, one task at a time in the order they
+ * arrive. A valid candidate that passes its task's {@link GatePolicy} becomes the next version
+ * (1, 2, 3, ... per task) on {@code model-updates}; every decision, with its reason, goes to
+ * {@code model-history}. Rollback and pin republish an earlier version's head as a new version, so
+ * consumers follow them like any other update.
+ */
+final class RegistryProcessor implements Processor<String, byte[], String, byte[]> {
+    private static final Logger LOG = LoggerFactory.getLogger(RegistryProcessor.class);
+    /** Rejection reasons, registered up front so every series exists from the start. */
+    static final List<String> REJECTION_REASONS = List.of("invalid", "gate", "floor", "min_examples", "paused", "pinned");
+
+    private final RegistryConfig config;
+    private final MeterRegistry registry;
+    private final Counter published;
+    private final Counter promoted;
+    private final Counter rollbacks;
+    private final Timer exampleToVersion;
+    private final AtomicLong lastPublished;
+    private final String commandsTopic;
+    private ProcessorContext<String, byte[]> context;
+    private KeyValueStore<String, ModelUpdate> current;
+    private KeyValueStore<String, ModelUpdate> versions;
+    private KeyValueStore<String, TaskControl> controls;
+
+    RegistryProcessor(RegistryConfig config, MeterRegistry registry, AtomicLong lastPublished) {
+        this.config = config;
+        this.registry = registry;
+        this.lastPublished = lastPublished;
+        this.commandsTopic = Topics.withPrefix(config.topicPrefix()).registryCommands().name();
+        this.published = Counter.builder("headwater.registry.published")
+                .description("Versions published: promoted candidates, rollbacks and pins").register(registry);
+        this.promoted = Counter.builder("headwater.registry.promoted").description("Candidates promoted to versions")
+                .register(registry);
+        this.rollbacks = Counter.builder("headwater.registry.rollbacks").description("Rollbacks applied")
+                .register(registry);
+        this.exampleToVersion = Timer.builder("headwater.registry.example.to.version")
+                .description("From the oldest example a version adds to its publication").publishPercentileHistogram()
+                .register(registry);
+        REJECTION_REASONS.forEach(this::rejectedCounter);
+    }
+
+    private Counter rejectedCounter(String reason) {
+        return Counter.builder("headwater.registry.rejected").description("Candidates rejected, by reason")
+                .tag("reason", reason).register(registry);
+    }
+
+    @Override
+    public void init(ProcessorContext<String, byte[]> context) {
+        this.context = context;
+        this.current = context.getStateStore(RegistryTopology.CURRENT_STORE);
+        this.versions = context.getStateStore(RegistryTopology.VERSIONS_STORE);
+        this.controls = context.getStateStore(RegistryTopology.CONTROL_STORE);
+    }
+
+    @Override
+    public void process(Record<String, byte[]> record) {
+        String where = context.recordMetadata().map(m -> m.topic() + "-" + m.partition() + "@" + m.offset()).orElse("?");
+        if (record.key() == null) {
+            LOG.warn("Ignored {}: no task key", where);
+            rejectedCounter("invalid").increment();
+            return;
+        }
+        boolean command = context.recordMetadata().map(m -> m.topic().equals(commandsTopic)).orElse(false);
+        if (command) {
+            command(record, where);
+        } else {
+            candidate(record, where);
+        }
+    }
+
+    private void candidate(Record<String, byte[]> record, String where) {
+        String task = record.key();
+        String offset = context.recordMetadata().map(m -> m.partition() + "@" + m.offset()).orElse("?");
+        CandidateValidator.Valid valid;
+        try {
+            valid = CandidateValidator.validate(task, record.value());
+        } catch (BadRecordException e) {
+            reject(task, "invalid: " + e.getMessage(), null, where);
+            return;
+        }
+        ModelCandidate c = valid.candidate();
+        ModelDecision.Candidate seen = new ModelDecision.Candidate(c.headType(), c.metrics(),
+                HeadArtifact.sha256(valid.artifact()), c.createdAt(), offset);
+        TaskControl control = control(task);
+        ModelUpdate cur = current.get(task);
+        String reason;
+        if (control.paused()) {
+            reason = "paused: publishing is paused for this task";
+        } else if (control.pinnedVersion() > 0) {
+            reason = "pinned: version " + control.pinnedVersion() + " is pinned";
+        } else {
+            reason = config.policies().forTask(task).check(c.metrics().examplesLearned(), c.metrics().windowedAccuracy(),
+                    c.metrics().windowCount(), cur == null ? null : cur.metrics().windowedAccuracy());
+        }
+        if (reason != null) {
+            reject(task, reason, seen, where);
+            return;
+        }
+        String now = Instant.now().toString();
+        long version = cur == null ? 1 : cur.version() + 1;
+        ModelUpdate update = new ModelUpdate(ModelUpdate.FORMAT_VERSION, task, version, cur == null ? 0 : cur.version(),
+                c.headType(), c.labels(), c.backbone(),
+                new ModelUpdate.Artifact(HeadArtifact.FORMAT, seen.artifactSha256(), valid.artifact().length, c.artifact()),
+                c.metrics(), new ModelUpdate.Provenance(c.featureOffsets(), c.trainer(), c.createdAt(), c.configDigest()),
+                now, ModelUpdate.PROMOTED, 0, null);
+        publish(record, update);
+        promoted.increment();
+        since(c.oldestExampleAt()).ifPresent(exampleToVersion::record);
+        decide(record, control, ModelDecision.PROMOTED, "", update, seen, "gate");
+        LOG.info("Published task {} version {}: {} head, {} examples, windowed accuracy {}", task, version,
+                c.headType(), c.metrics().examplesLearned(), String.format(Locale.ROOT, "%.3f",
+                        c.metrics().windowedAccuracy()));
+    }
+
+    private void reject(String task, String reason, ModelDecision.Candidate seen, String where) {
+        TaskControl control = control(task);
+        ModelDecision d = new ModelDecision(ModelDecision.FORMAT_VERSION, task, control.decisions() + 1,
+                ModelDecision.REJECTED, reason, 0, seen, null, "gate", Instant.now().toString());
+        rejectedCounter(d.reasonCode()).increment();
+        controls.put(task, control.next());
+        context.forward(new Record<>(Topics.historyKey(task, d.sequence()), Json.write(d), context.currentSystemTimeMs()),
+                RegistryTopology.HISTORY_SINK);
+        LOG.info("Rejected candidate {} of task {}: {}", where, task, reason);
+    }
+
+    private void command(Record<String, byte[]> record, String where) {
+        String task = record.key();
+        RegistryCommand cmd;
+        try {
+            cmd = Json.MAPPER.readValue(record.value(), RegistryCommand.class);
+        } catch (JsonProcessingException e) {
+            LOG.warn("Ignored unreadable registry command {}: {}", where, e.getOriginalMessage());
+            return;
+        } catch (IOException | IllegalArgumentException e) {
+            LOG.warn("Ignored unreadable registry command {}: {}", where, e.getMessage());
+            return;
+        }
+        if (cmd == null || cmd.action() == null || !task.equals(cmd.task())) {
+            LOG.warn("Ignored registry command {}: no action or task differs from key '{}'", where, task);
+            return;
+        }
+        TaskControl control = control(task);
+        ModelUpdate cur = current.get(task);
+        String actor = cmd.actor() == null ? "api" : cmd.actor();
+        String detail = "command " + cmd.id() + (cmd.reason() == null || cmd.reason().isBlank() ? "" : ": " + cmd.reason());
+        switch (cmd.action()) {
+            case ROLLBACK, PIN -> {
+                ModelUpdate target = versions.get(RegistryTopology.versionKey(task, cmd.version()));
+                if (target == null || cur == null) {
+                    decide(record, control, ModelDecision.REFUSED, cmd.action().id() + ": task has no version "
+                            + cmd.version() + " (" + detail + ")", null, null, actor);
+                    return;
+                }
+                TaskControl next = cmd.action() == RegistryCommand.Action.PIN ? control.withPinned(cmd.version()) : control;
+                boolean alreadyServing = cur.version() == cmd.version()
+                        || (cur.sourceVersion() == cmd.version() && !ModelUpdate.PROMOTED.equals(cur.origin()));
+                ModelUpdate update = null;
+                if (!(alreadyServing && cmd.action() == RegistryCommand.Action.PIN)) {
+                    update = target.republish(cur.version() + 1, cur.version(),
+                            cmd.action() == RegistryCommand.Action.PIN ? ModelUpdate.PIN : ModelUpdate.ROLLBACK,
+                            Instant.now().toString());
+                    publish(record, update);
+                }
+                if (cmd.action() == RegistryCommand.Action.ROLLBACK) {
+                    rollbacks.increment();
+                }
+                decide(record, next, cmd.action().id(), detail, update, null, actor);
+                LOG.info("Task {}: {} to version {} by {} ({})", task, cmd.action().id(), cmd.version(), actor, detail);
+            }
+            case UNPIN -> decide(record, control.withPinned(0), cmd.action().id(), detail, null, null, actor);
+            case PAUSE -> decide(record, control.withPaused(true), cmd.action().id(), detail, null, null, actor);
+            case RESUME -> decide(record, control.withPaused(false), cmd.action().id(), detail, null, null, actor);
+            default -> throw new IllegalStateException("unhandled action " + cmd.action());
+        }
+    }
+
+    private void publish(Record<String, byte[]> record, ModelUpdate unsigned) {
+        ModelUpdate update = config.signingKey()
+                .map(k -> UpdateSignature.sign(unsigned, config.signingKeyId(), k)).orElse(unsigned);
+        current.put(update.task(), update);
+        versions.put(RegistryTopology.versionKey(update.task(), update.version()), update);
+        context.forward(new Record<>(update.task(), Json.write(update), record.timestamp(), record.headers()),
+                RegistryTopology.UPDATES_SINK);
+        published.increment();
+        lastPublished.set(System.currentTimeMillis() / 1000);
+    }
+
+    /** Records a decision in model-history and stores the task's control with its sequence advanced. */
+    private void decide(Record<String, byte[]> record, TaskControl control, String decision, String reason,
+                        ModelUpdate update, ModelDecision.Candidate seen, String actor) {
+        TaskControl next = control.next();
+        ModelUpdate stored = update == null ? null : current.get(update.task());
+        ModelDecision d = new ModelDecision(ModelDecision.FORMAT_VERSION, record.key(), next.decisions(), decision, reason,
+                stored == null ? 0 : stored.version(), seen, stored, actor, Instant.now().toString());
+        controls.put(record.key(), next);
+        context.forward(new Record<>(Topics.historyKey(record.key(), d.sequence()), Json.write(d), record.timestamp()),
+                RegistryTopology.HISTORY_SINK);
+    }
+
+    private TaskControl control(String task) {
+        TaskControl c = controls.get(task);
+        return c == null ? TaskControl.NEW : c;
+    }
+
+    private static java.util.Optional<Duration> since(String instant) {
+        if (instant == null) {
+            return java.util.Optional.empty();
+        }
+        try {
+            Duration d = Duration.between(Instant.parse(instant), Instant.now());
+            return d.isNegative() ? java.util.Optional.empty() : java.util.Optional.of(d);
+        } catch (DateTimeParseException e) {
+            return java.util.Optional.empty();
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package io.headwater.trainer;
+
+import io.headwater.core.HeadType;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The trainer's meters, tagged by head type. Windowed accuracy is a gauge per task and head, but a
+ * trainer may hold thousands of tasks: the first {@code maxTasks} tasks seen get their own
+ * {@code task} tag, every later one is averaged into {@code task="_other"}, so the number of series
+ * stays bounded.
+ */
+final class TrainerMetrics {
+    static final String OTHER = "_other";
+
+    private final MeterRegistry registry;
+    private final int maxTasks;
+    private final Map<HeadType, PerHead> heads = new EnumMap<>(HeadType.class);
+    private final Map<String, Boolean> tagged = new ConcurrentHashMap<>();
+    private final Counter rejected;
+
+    /** The meters of one head type. */
+    record PerHead(Counter examples, Counter correct, Counter candidates, Counter drift,
+                   Map<String, AtomicReference<Double>> accuracy, Map<String, Double> others) {
+    }
+
+    TrainerMetrics(MeterRegistry registry, int maxTasks, Iterable<HeadType> types) {
+        this.registry = registry;
+        this.maxTasks = maxTasks;
+        this.rejected = Counter.builder("headwater.trainer.features.rejected")
+                .description("Feature records skipped (backbone or dimension mismatch)").register(registry);
+        for (HeadType t : types) {
+            String head = t.id();
+            PerHead p = new PerHead(
+                    Counter.builder("headwater.trainer.examples").description("Examples learned").baseUnit("examples")
+                            .tag("head", head).register(registry),
+                    Counter.builder("headwater.trainer.predictions.correct")
+                            .description("Test-then-train predictions that were right").tag("head", head).register(registry),
+                    Counter.builder("headwater.trainer.candidates").description("Candidate versions proposed")
+                            .tag("head", head).register(registry),
+                    Counter.builder("headwater.trainer.drift.detections")
+                            .description("Changes the drift detector reported in test-then-train errors")
+                            .tag("head", head).register(registry),
+                    new ConcurrentHashMap<>(), new ConcurrentHashMap<>());
+            Map<String, Double> others = p.others();
+            Gauge.builder("headwater.trainer.accuracy", others,
+                            m -> m.isEmpty() ? Double.NaN : m.values().stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN))
+                    .description("Windowed test-then-train accuracy").tags("task", OTHER, "head", head).register(registry);
+            heads.put(t, p);
+        }
+    }
+
+    PerHead of(HeadType type) {
+        return heads.get(type);
+    }
+
+    Counter rejected() {
+        return rejected;
+    }
+
+    /** Sets a task's windowed accuracy for one head type. */
+    void accuracy(String task, HeadType type, double value) {
+        PerHead p = heads.get(type);
+        AtomicReference<Double> ref = p.accuracy().get(task);
+        if (ref == null) {
+            boolean own = tagged.containsKey(task) || (tagged.size() < maxTasks && tagged.putIfAbsent(task, true) == null);
+            if (!own) {
+                p.others().put(task, value);
+                return;
+            }
+            ref = p.accuracy().computeIfAbsent(task, k -> {
+                AtomicReference<Double> r = new AtomicReference<>(value);
+                Gauge.builder("headwater.trainer.accuracy", r, AtomicReference::get)
+                        .description("Windowed test-then-train accuracy").tags("task", task, "head", type.id())
+                        .register(registry);
+                return r;
+            });
+        }
+        ref.set(value);
+    }
+}
