@@ -1,6 +1,13 @@
 package io.headwater.cli;
 
 import io.headwater.kafka.EmbeddedKafkaBroker;
+import io.headwater.kafka.Json;
+import io.headwater.serving.Serving;
+import io.headwater.serving.ServingConfig;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import io.headwater.kafka.HeadwaterConfigs;
 import io.headwater.kafka.MetricsServer;
 import io.headwater.kafka.ModelDecision;
@@ -62,6 +69,10 @@ final class DemoCommand implements Callable<Integer> {
             description = "Port of /metrics and /health; 0 picks a free one, -1 turns it off (default: ${DEFAULT-VALUE}).")
     int metricsPort;
 
+    @Option(names = "--serving-port", paramLabel = "PORT", defaultValue = "8080",
+            description = "Port of POST /predict, served from the published versions; 0 picks a free one, -1 turns it off (default: ${DEFAULT-VALUE}).")
+    int servingPort;
+
     @Mixin
     ConnectionOptions connection;
 
@@ -82,6 +93,7 @@ final class DemoCommand implements Callable<Integer> {
         props.putIfAbsent(TrainerConfig.STATE_DIR, Files.createTempDirectory("headwater-trainer-").toString());
         props.putIfAbsent(RegistryConfig.STATE_DIR, Files.createTempDirectory("headwater-registry-").toString());
         props.putIfAbsent(HeadwaterConfigs.METRICS_PORT, Integer.toString(metricsPort));
+        props.putIfAbsent(ServingConfig.PORT, Integer.toString(Math.max(0, servingPort)));
         // A demo's stream ends: publish what is left after a few seconds, not the service default of 30.
         props.putIfAbsent(TrainerConfig.CANDIDATE_EVERY_MS, "5000");
         // Validate every config before the broker starts, so a typo fails in a second.
@@ -122,6 +134,10 @@ final class DemoCommand implements Callable<Integer> {
              ModelUpdateWatcher watcher = new ModelUpdateWatcher(clientProps, topics, this::printUpdate);
              ExampleProducer producer = new ExampleProducer(clientProps, topics)) {
             server.ifPresent(s -> s.addHealthCheck("pipeline", pipeline::healthy));
+            pipeline.registry().apiPort().ifPresent(p -> say("Registry API on http://localhost:" + p + "/tasks"));
+            Optional<Serving> serving = servingPort < 0 ? Optional.empty()
+                    : Optional.of(Serving.start(new ServingConfig(props), pipeline.backbone(), meters));
+            serving.ifPresent(s -> say("Predictions on http://localhost:" + s.port() + "/predict"));
             say("Backbone " + pipeline.backbone().id() + " (sha256 " + pipeline.backbone().sha256().substring(0, 12)
                     + "..., " + pipeline.backbone().dimension() + " dims). Streaming " + describe(data) + ".");
             Counter produced = Counter.builder("headwater.demo.produced").description("Examples the demo produced")
@@ -144,6 +160,8 @@ final class DemoCommand implements Callable<Integer> {
                 }
             }
             summary(watcher, sent, labelCounts, meters);
+            serving.ifPresent(s -> predictSome(s, data));
+            serving.ifPresent(Serving::close);
             return allLearned(watcher, sent) ? 0 : 1;
         } finally {
             server.ifPresent(MetricsServer::close);
@@ -240,6 +258,39 @@ final class DemoCommand implements Callable<Integer> {
                     last.map(u -> u.metrics().windowedAccuracy()).orElse(0.0), (double) max / e.getValue());
         }
         System.out.printf("dead-lettered: %.0f; elapsed %.1f s%n", count(meters, "headwater.extractor.dlq"), elapsed());
+    }
+
+    /** Asks the serving endpoint about a few examples of each task, as a client would. */
+    private void predictSome(Serving serving, Map<String, List<Datasets.Line>> data) {
+        HttpClient http = HttpClient.newHttpClient();
+        System.out.println();
+        for (var e : data.entrySet()) {
+            List<Datasets.Line> lines = e.getValue().subList(0, Math.min(3, e.getValue().size()));
+            for (Datasets.Line line : lines) {
+                String text = line.json().get().path("text").asText();
+                String body = Json.MAPPER.createObjectNode().put("task", e.getKey()).put("text", text).toString();
+                try {
+                    HttpResponse<String> r = http.send(HttpRequest.newBuilder(
+                            URI.create("http://localhost:" + serving.port() + "/predict"))
+                            .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+                    var answer = Json.MAPPER.readTree(r.body());
+                    System.out.printf("POST /predict %-11s v%-3s %-10s (true: %-10s) \"%s\"%n", e.getKey(),
+                            answer.path("version").asText("-"),
+                            answer.path("predictions").path(0).path("label").asText(answer.path("error").asText()),
+                            line.json().get().path("label").asText(), abbreviate(text));
+                } catch (java.io.IOException ex) {
+                    say("POST /predict failed: " + ex.getMessage());
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    private static String abbreviate(String text) {
+        String oneLine = text.replaceAll("\\s+", " ").trim();
+        return oneLine.length() <= 60 ? oneLine : oneLine.substring(0, 57) + "...";
     }
 
     private String describe(Map<String, List<Datasets.Line>> data) {

@@ -197,6 +197,22 @@ public final class ModelClient implements AutoCloseable {
         return new Prediction(m.task(), m.head().labels().get(best), m.head().labels(), p, m.version());
     }
 
+    /**
+     * Predicts embeddings all with one version (the task's current one when the call starts); empty
+     * when the task has no version yet.
+     */
+    public Optional<List<Prediction>> predict(String task, float[][] embeddings) {
+        LiveModel m = live.get(task);
+        if (m == null) {
+            return Optional.empty();
+        }
+        List<Prediction> out = new java.util.ArrayList<>(embeddings.length);
+        for (float[] v : embeddings) {
+            out.add(predict(m, v));
+        }
+        return Optional.of(out);
+    }
+
     /** Embeds the text with the client's backbone and predicts; empty when the task has no version yet. */
     public Optional<Prediction> predict(String task, String text) {
         return predict(task, List.of(text)).map(list -> list.get(0));

@@ -34,7 +34,7 @@ public final class HeadwaterConfigs {
 
     /** Prefixes of Headwater's own keys; everything else goes to the Kafka clients. */
     private static final String[] OWN_PREFIXES = {"topic.", "metrics.", "extractor.", "trainer.", "registry.",
-        "backbone.", "demo."};
+        "backbone.", "demo.", "serving."};
 
     private HeadwaterConfigs() {
     }

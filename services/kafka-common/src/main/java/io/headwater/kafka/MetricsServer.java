@@ -35,10 +35,15 @@ public final class MetricsServer implements AutoCloseable {
         this.server = server;
     }
 
-    /** Starts on the given port (0 = any free port) on all interfaces. */
+    /** Starts on the given port (0 = any free port) on all interfaces, with 4 request threads. */
     public static MetricsServer start(int port, PrometheusMeterRegistry registry) {
+        return start(port, registry, 4);
+    }
+
+    /** Starts on the given port (0 = any free port) on all interfaces. */
+    public static MetricsServer start(int port, PrometheusMeterRegistry registry, int threads) {
         try {
-            HttpServer http = http(port);
+            HttpServer http = http(port, threads);
             MetricsServer s = new MetricsServer(http);
             http.createContext("/metrics", ex -> respond(ex, 200, "text/plain; version=0.0.4; charset=utf-8",
                     registry.scrape()));
@@ -58,8 +63,13 @@ public final class MetricsServer implements AutoCloseable {
      * request (a /predict that embeds) does not hold up the others. Not started.
      */
     public static HttpServer http(int port) throws IOException {
+        return http(port, 4);
+    }
+
+    /** As {@link #http(int)}, with {@code threads} request threads. */
+    public static HttpServer http(int port, int threads) throws IOException {
         HttpServer http = HttpServer.create(new InetSocketAddress(port), 0);
-        http.setExecutor(java.util.concurrent.Executors.newFixedThreadPool(4, r -> {
+        http.setExecutor(java.util.concurrent.Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, "headwater-http");
             t.setDaemon(true);
             return t;

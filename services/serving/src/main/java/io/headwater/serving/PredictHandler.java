@@ -21,16 +21,19 @@ import java.util.Optional;
 /**
  * {@code POST /predict}: {@code {"task": "spam", "text": "..."}} or {@code {"task": "spam", "texts":
  * ["...", "..."]}} gives {@code {"task", "version", "predictions": [{"label", "scores": {label: p}}]}}.
- * All texts of one request are embedded in one backbone call and predicted by one model version.
+ * All texts of one request are predicted by one model version; the texts of concurrent requests
+ * are embedded together ({@link EmbeddingBatcher}).
  * 400 for a malformed request, 404 while the task has no version, 405 for other methods.
  */
 public final class PredictHandler implements HttpHandler {
     private final ModelClient client;
+    private final EmbeddingBatcher batcher;
     private final MeterRegistry registry;
     private final Timer latency;
 
-    public PredictHandler(ModelClient client, MeterRegistry registry) {
+    PredictHandler(ModelClient client, EmbeddingBatcher batcher, MeterRegistry registry) {
         this.client = client;
+        this.batcher = batcher;
         this.registry = registry;
         this.latency = Timer.builder("headwater.serving.latency").description("Time to answer a /predict request")
                 .publishPercentileHistogram().register(registry);
@@ -89,7 +92,10 @@ public final class PredictHandler implements HttpHandler {
             return new Answer(400, error("request needs exactly one of \"text\" (a string) or \"texts\" (a non-empty array)"));
         }
         String task = req.get("task").asText();
-        Optional<List<Prediction>> predictions = client.predict(task, texts);
+        if (client.current(task).isEmpty()) {
+            return new Answer(404, error("no model version for task '" + task + "' yet"));
+        }
+        Optional<List<Prediction>> predictions = client.predict(task, batcher.embed(texts));
         if (predictions.isEmpty()) {
             return new Answer(404, error("no model version for task '" + task + "' yet"));
         }

@@ -19,20 +19,24 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
  */
 public final class Serving implements AutoCloseable {
     private final ModelClient client;
+    private final EmbeddingBatcher batcher;
     private final MetricsServer server;
 
-    private Serving(ModelClient client, MetricsServer server) {
+    private Serving(ModelClient client, EmbeddingBatcher batcher, MetricsServer server) {
         this.client = client;
+        this.batcher = batcher;
         this.server = server;
     }
 
     public static Serving start(ServingConfig config, Backbone backbone, PrometheusMeterRegistry registry) {
         ModelClient client = ModelClient.builder(config.clientProperties(), Topics.withPrefix(config.topicPrefix()))
-                .backbone(backbone).tasks(config.tasks()).meterRegistry(registry).build().start();
-        MetricsServer server = MetricsServer.start(config.port(), registry);
-        server.addHandler("/predict", new PredictHandler(client, registry));
+                .backbone(backbone).tasks(config.tasks()).trustedKeys(config.trustedKeys()).meterRegistry(registry)
+                .build().start();
+        EmbeddingBatcher batcher = new EmbeddingBatcher(backbone, config.batchMaxTexts(), config.batchMaxWaitMs(), registry);
+        MetricsServer server = MetricsServer.start(config.port(), registry, config.httpThreads());
+        server.addHandler("/predict", new PredictHandler(client, batcher, registry));
         server.addHealthCheck("serving", () -> !client.tasks().isEmpty());
-        return new Serving(client, server);
+        return new Serving(client, batcher, server);
     }
 
     public int port() {
@@ -46,6 +50,7 @@ public final class Serving implements AutoCloseable {
     @Override
     public void close() {
         server.close();
+        batcher.close();
         client.close();
     }
 }
