@@ -155,11 +155,11 @@ class TrainerTopologyTest {
 
     @Test
     void shouldCountLogAndRecordDriftInTheNextCandidate() {
-        // given: a learned task whose label meaning flips after 300 examples
+        // given: a learned task whose label meaning flips after 200 examples
         Random rnd = new Random(6);
-        for (int i = 0; i < 600; i++) {
+        for (int i = 0; i < 400; i++) {
             FeatureRecord f = feature(rnd, i, SHA);
-            if (i >= 300) {
+            if (i >= 200) {
                 f = new FeatureRecord(f.exampleId(), f.label().equals("yes") ? "no" : "yes", f.backboneId(), f.backboneSha256(),
                         f.eventTimeMs(), f.sourceTopic(), f.sourcePartition(), f.sourceOffset(), f.embedding());
             }
@@ -169,12 +169,12 @@ class TrainerTopologyTest {
         double detections = meters.get("headwater.trainer.drift.detections").tag("head", "lda").counter().count();
         assertThat(detections).isGreaterThanOrEqualTo(1);
         List<ModelCandidate> out = candidates.readValuesToList();
-        ModelCandidate before = out.get(29);
+        ModelCandidate before = out.get(19);
         ModelCandidate last = out.get(out.size() - 1);
-        assertThat(before.metrics().examplesLearned()).isEqualTo(300);
+        assertThat(before.metrics().examplesLearned()).isEqualTo(200);
         assertThat(before.metrics().driftDetections()).isZero();
         assertThat(last.metrics().driftDetections()).isEqualTo((long) detections);
-        assertThat(last.metrics().lastDriftAt()).isBetween(300L, 600L);
+        assertThat(last.metrics().lastDriftAt()).isBetween(200L, 400L);
     }
 
     @Test
