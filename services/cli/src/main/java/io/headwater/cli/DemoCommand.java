@@ -61,6 +61,10 @@ final class DemoCommand implements Callable<Integer> {
             description = "Port of /metrics and /health; 0 picks a free one, -1 turns it off (default: ${DEFAULT-VALUE}).")
     int metricsPort;
 
+    @Option(names = "--linger-seconds", paramLabel = "S", defaultValue = "0",
+            description = "Keep the services and /metrics up this many seconds after the summary, for a last scrape (default: ${DEFAULT-VALUE}).")
+    int lingerSeconds;
+
     @Mixin
     ConnectionOptions connection;
 
@@ -141,6 +145,10 @@ final class DemoCommand implements Callable<Integer> {
                 }
             }
             summary(watcher, sent, labelCounts, meters);
+            long lingerUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(lingerSeconds);
+            while (!stop.get() && System.nanoTime() < lingerUntil) {
+                sleep(250);
+            }
             return allLearned(watcher, sent) ? 0 : 1;
         } finally {
             server.ifPresent(MetricsServer::close);
