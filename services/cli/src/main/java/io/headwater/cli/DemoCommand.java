@@ -145,8 +145,9 @@ final class DemoCommand implements Callable<Integer> {
                 }
             }
             summary(watcher, sent, labelCounts, meters);
+            // Ctrl-C, or an interrupt of this thread (a test that runs the demo), ends the wait.
             long lingerUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(lingerSeconds);
-            while (!stop.get() && System.nanoTime() < lingerUntil) {
+            while (!stop.get() && System.nanoTime() < lingerUntil && !Thread.interrupted()) {
                 sleep(250);
             }
             return allLearned(watcher, sent) ? 0 : 1;
