@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the Grafana dashboards in deploy/grafana/dashboards/ (run: python3 deploy/grafana/make-dashboards.py).
+"""Writes the Grafana dashboards in deploy/grafana/dashboards/ (run: python3 deploy/grafana/make-dashboards.py [DIR]).
 
 The dashboards are generated so that every panel uses the same filters, units and layout; edit
 this file, not the JSON, and commit both. Metric names are the Prometheus forms of Headwater's
@@ -8,6 +8,7 @@ expression here against a running demo.
 """
 import json
 import os
+import sys
 
 DS = {"type": "prometheus", "uid": "prometheus"}
 # Every Headwater meter has the tags service (common tag) and instance (added by Prometheus).
@@ -18,8 +19,7 @@ RI = "$__rate_interval"
 def var(name, label, query, multi=True):
     return {
         "name": name, "label": label, "type": "query", "datasource": DS,
-        "query": {"qryType": 1, "query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
-        "definition": query, "refresh": 2, "includeAll": True, "allValue": ".*", "multi": multi,
+        "query": query, "definition": query, "refresh": 2, "includeAll": True, "allValue": ".*", "multi": multi,
         "current": {"selected": True, "text": ["All"], "value": ["$__all"]}, "sort": 1, "options": [],
     }
 
@@ -252,7 +252,8 @@ def registry():
 
 
 def main():
-    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "dashboards")
+    # An other directory as the argument: for the test that the committed JSON is up to date.
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "dashboards")
     os.makedirs(out, exist_ok=True)
     for name, d in (("pipeline", pipeline()), ("learning", learning()), ("registry", registry())):
         with open(os.path.join(out, f"headwater-{name}.json"), "w") as f:

@@ -9,7 +9,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The deployment files checked by the tools that read them: promtool for the Prometheus config and
- * rules, docker-compose for docker-compose.yml, kubectl's kustomize for deploy/k8s. Each test skips
+ * rules, docker-compose for docker-compose.yml, kubectl's kustomize for deploy/k8s, and the
+ * dashboard generator for the committed dashboards. Each test skips
  * with a reason where its tool is not installed (Debian packages prometheus and docker-compose;
  * .ci/run installs them).
  */
@@ -49,6 +50,22 @@ class DeployToolsTest {
                     DeployFiles.DEPLOY.resolve("k8s").resolve(dir).toString());
             assertThat(r.exitCode()).as(dir + ": " + r.output()).isZero();
             assertThat(r.output()).as(dir).contains("kind: StatefulSet", "kind: Deployment", "kind: ConfigMap");
+        }
+    }
+
+    @Test
+    void shouldHaveCommittedTheDashboardsTheGeneratorWrites() throws Exception {
+        Path python = tool("python3", "Debian package python3");
+        Path out = java.nio.file.Files.createTempDirectory("dashboards");
+        DeployFiles.Run r = DeployFiles.run(DeployFiles.ROOT, python.toString(),
+                DeployFiles.DEPLOY.resolve("grafana/make-dashboards.py").toString(), out.toString());
+        assertThat(r.exitCode()).as(r.output()).isZero();
+        for (Path committed : DeployFiles.dashboards()) {
+            assertThat(out.resolve(committed.getFileName())).as(committed + " is what make-dashboards.py writes; "
+                    + "run python3 deploy/grafana/make-dashboards.py").hasSameTextualContentAs(committed);
+        }
+        try (var generated = java.nio.file.Files.list(out)) {
+            assertThat(generated.count()).isEqualTo(DeployFiles.dashboards().size());
         }
     }
 
