@@ -14,6 +14,10 @@ DS = {"type": "prometheus", "uid": "prometheus"}
 # Every Headwater meter has the tags service (common tag) and instance (added by Prometheus).
 F = 'service=~"$service", instance=~"$instance"'
 RI = "$__rate_interval"
+# Kafka Streams names its clients <application id>-<uuid>-StreamThread-N-consumer (and a
+# -restore-consumer per state updater); every other consumer is the extractor's or a model client's.
+STREAMS_CONSUMER = 'client_id=~".*-StreamThread-[0-9]+-consumer"'
+STREAMS_CONSUMER_NOT = 'client_id!~".*-StreamThread-[0-9]+-consumer|.*-restore-consumer"'
 
 
 def var(name, label, query, multi=True):
@@ -135,9 +139,12 @@ def pipeline():
     p.add(stat("Scrape targets up", "Targets Prometheus scrapes successfully, per job.", [
         (f"sum by (job) (up{{{F}}})", "{{job}}")], thresholds=[{"color": "red", "value": None},
                                                              {"color": "green", "value": 1}]), w=8)
-    p.add(timeseries("Consumer lag", "Most records any partition of each consumer is behind (records-lag-max), per "
-                     "Kafka client. Growing lag with flat throughput means the stage is at capacity.", [
-        (f"max by (service, client_id) (kafka_consumer_fetch_manager_records_lag_max{{{F}}})",
+    p.add(timeseries("Consumer lag", "Most records any partition of each consumer is behind (records-lag-max): "
+                     "the extractor's (and any model client's) consumers, and the Kafka Streams consumers of trainer "
+                     "and registry. Growing lag with flat throughput means the stage is at capacity.", [
+        (f'max by (service, instance) (kafka_consumer_fetch_manager_records_lag_max{{{STREAMS_CONSUMER_NOT}, {F}}})',
+         "{{service}} {{instance}}"),
+        (f'max by (service, client_id) (kafka_consumer_fetch_manager_records_lag_max{{{STREAMS_CONSUMER}, {F}}})',
          "{{service}} {{client_id}}")]))
     p.add(timeseries("Dead letters by reason", "Examples sent to examples.dlq per interval, by reason "
                      "(json, schema, key, empty, vector).", [
