@@ -73,6 +73,10 @@ final class DemoCommand implements Callable<Integer> {
             description = "Port of POST /predict, served from the published versions; 0 picks a free one, -1 turns it off (default: ${DEFAULT-VALUE}).")
     int servingPort;
 
+    @Option(names = "--linger-seconds", paramLabel = "S", defaultValue = "0",
+            description = "Keep the services and /metrics up this many seconds after the summary, for a last scrape (default: ${DEFAULT-VALUE}).")
+    int lingerSeconds;
+
     @Mixin
     ConnectionOptions connection;
 
@@ -161,6 +165,11 @@ final class DemoCommand implements Callable<Integer> {
             }
             summary(watcher, sent, labelCounts, meters);
             serving.ifPresent(s -> predictSome(s, data));
+            // Ctrl-C, or an interrupt of this thread (a test that runs the demo), ends the wait.
+            long lingerUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(lingerSeconds);
+            while (!stop.get() && System.nanoTime() < lingerUntil && !Thread.interrupted()) {
+                sleep(250);
+            }
             serving.ifPresent(Serving::close);
             return allLearned(watcher, sent) ? 0 : 1;
         } finally {
