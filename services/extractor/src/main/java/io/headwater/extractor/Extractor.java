@@ -10,6 +10,7 @@ import io.headwater.kafka.HeadwaterConfigs;
 import io.headwater.kafka.Topics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.nio.charset.StandardCharsets;
@@ -89,6 +90,7 @@ public final class Extractor implements Runnable, AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean running = true;
     private volatile boolean started;
+    private List<KafkaClientMetrics> clientMetrics = List.of();
     private volatile KafkaConsumer<byte[], byte[]> consumer;
     private volatile boolean healthy = true;
 
@@ -113,8 +115,9 @@ public final class Extractor implements Runnable, AutoCloseable {
                 .description("Texts run through the backbone").register(registry);
         this.vectorsGiven = Counter.builder("headwater.extractor.vectors")
                 .description("Examples that carried their own vector").register(registry);
-        this.batchSize = DistributionSummary.builder("headwater.extractor.poll.size")
-                .description("Valid examples per transaction").baseUnit("examples").register(registry);
+        this.batchSize = DistributionSummary.builder("headwater.extractor.batch.size")
+                .description("Valid examples per transaction").baseUnit("examples").publishPercentileHistogram()
+                .maximumExpectedValue(4096.0).register(registry);
         io.micrometer.core.instrument.Gauge.builder("headwater.extractor.backbone.calls", backbone, Backbone::calls)
                 .description("ONNX Runtime session runs").register(registry);
         io.micrometer.core.instrument.Gauge.builder("headwater.extractor.backbone.info", () -> 1)
@@ -166,6 +169,9 @@ public final class Extractor implements Runnable, AutoCloseable {
              KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps, new ByteArraySerializer(),
                      new ByteArraySerializer())) {
             this.consumer = c;
+            // Consumer lag, fetch and send rates, as Micrometer names them (kafka_consumer_*, kafka_producer_*).
+            clientMetrics = List.of(new KafkaClientMetrics(c), new KafkaClientMetrics(producer));
+            clientMetrics.forEach(m -> m.bindTo(registry));
             producer.initTransactions();
             Pipeline pipeline = new Pipeline(c, producer, embedder);
             c.subscribe(List.of(topics.examples().name()), pipeline);
@@ -189,6 +195,7 @@ public final class Extractor implements Runnable, AutoCloseable {
             LOG.error("Extractor stopped", e);
             throw e;
         } finally {
+            clientMetrics.forEach(KafkaClientMetrics::close);
             embedder.shutdownNow();
             stopped.countDown();
         }
