@@ -141,42 +141,58 @@ public final class FreshnessBenchmark {
             backbone.embed(List.of(t));
         }
         double raw = n / ((System.nanoTime() - t0) / 1e9);
+        t0 = System.nanoTime();
+        for (int i = 0; i < n; i += 32) {
+            backbone.embed(texts.subList(i, Math.min(n, i + 32)));
+        }
+        double rawBatched = n / ((System.nanoTime() - t0) / 1e9);
+        results.put("raw backbone, one text per call, sentences/s", String.format("%.1f", raw));
+        results.put("raw backbone, 32 texts per call, sentences/s", String.format("%.1f", rawBatched));
         try (Serving serving = Serving.start(new ServingConfig(props), backbone,
                 new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))) {
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             while (serving.client().current("task").isEmpty() && System.nanoTime() < deadline) {
                 Thread.sleep(20);
             }
-            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-            URI uri = URI.create("http://127.0.0.1:" + serving.port() + "/predict");
-            ExecutorService callers = Executors.newFixedThreadPool(4);
-            List<Future<Long>> calls = new ArrayList<>();
-            long s0 = System.nanoTime();
-            for (String t : texts) {
-                String body = io.headwater.kafka.Json.MAPPER.createObjectNode().put("task", "task").put("text", t)
-                        .toString();
-                calls.add(callers.submit(() -> {
-                    long c0 = System.nanoTime();
-                    HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri)
-                            .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-                    if (r.statusCode() != 200) {
-                        throw new IllegalStateException("HTTP " + r.statusCode() + ": " + r.body());
-                    }
-                    return (System.nanoTime() - c0) / 1_000_000;
-                }));
+            for (int callers : new int[] {1, 4, 16}) {
+                double rate = predictAll(serving.port(), texts, callers, results);
+                results.put("serving /predict, " + callers + " callers / raw one per call", String.format("%.3f", rate / raw));
+                results.put("serving /predict, " + callers + " callers / raw 32 per call",
+                        String.format("%.3f", rate / rawBatched));
             }
-            long[] lat = new long[calls.size()];
-            for (int i = 0; i < lat.length; i++) {
-                lat[i] = calls.get(i).get();
-            }
-            double rate = n / ((System.nanoTime() - s0) / 1e9);
-            callers.shutdown();
-            java.util.Arrays.sort(lat);
-            results.put("raw backbone, one text per call, sentences/s", String.format("%.1f", raw));
-            results.put("serving /predict, 4 callers, one text per request, requests/s", String.format("%.1f", rate));
-            results.put("serving / raw backbone", String.format("%.3f", rate / raw));
-            results.put("serving p50 / p99 ms", ExtractorBenchmark.percentile(lat, 0.5) + " / "
-                    + ExtractorBenchmark.percentile(lat, 0.99));
         }
+    }
+
+    /** One text per request from {@code callers} threads; records requests/s and p50/p99; returns requests/s. */
+    private static double predictAll(int port, List<String> texts, int callers, Map<String, String> results)
+            throws Exception {
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        URI uri = URI.create("http://127.0.0.1:" + port + "/predict");
+        ExecutorService pool = Executors.newFixedThreadPool(callers);
+        List<Future<Long>> calls = new ArrayList<>();
+        long s0 = System.nanoTime();
+        for (String t : texts) {
+            String body = io.headwater.kafka.Json.MAPPER.createObjectNode().put("task", "task").put("text", t).toString();
+            calls.add(pool.submit(() -> {
+                long c0 = System.nanoTime();
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri)
+                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() != 200) {
+                    throw new IllegalStateException("HTTP " + r.statusCode() + ": " + r.body());
+                }
+                return (System.nanoTime() - c0) / 1_000_000;
+            }));
+        }
+        long[] lat = new long[calls.size()];
+        for (int i = 0; i < lat.length; i++) {
+            lat[i] = calls.get(i).get();
+        }
+        double rate = texts.size() / ((System.nanoTime() - s0) / 1e9);
+        pool.shutdown();
+        java.util.Arrays.sort(lat);
+        results.put("serving /predict, " + callers + " callers, one text per request, requests/s", String.format("%.1f", rate));
+        results.put("serving /predict, " + callers + " callers, p50 / p99 ms", ExtractorBenchmark.percentile(lat, 0.5)
+                + " / " + ExtractorBenchmark.percentile(lat, 0.99));
+        return rate;
     }
 }
