@@ -28,6 +28,16 @@ import org.slf4j.LoggerFactory;
 public final class MetricsServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MetricsServer.class);
 
+    static {
+        // The JDK server writes a response's headers and body in separate writes; with Nagle's
+        // algorithm on, the body then waits for the client's delayed ACK of the headers: about 40 ms
+        // on every /predict answered to a Java client (measured: 50 ms per request, 10 ms with this).
+        // Read once, when the JDK's server classes load, so set it before the first server exists.
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
+    }
+
     private final HttpServer server;
     private final Map<String, BooleanSupplier> checks = new ConcurrentHashMap<>();
 
