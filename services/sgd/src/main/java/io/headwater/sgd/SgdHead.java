@@ -51,7 +51,7 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  *   for unbounded inputs; a bias from a worst-case bound would be so low that the class would take
  *   thousands of steps to appear.) DL4J's {@code nOutReplace} re-initialises the whole output layer, so growing copies the
  *   parameters itself.</li>
- *   <li><b>Drift.</b> {@link #reactToDrift()} zeroes the Adam moments (they describe the old
+ *   <li><b>Drift.</b> {@link #reactToDrift()} restarts Adam (its moments describe the old
  *   distribution's gradients) and multiplies the learning rate by {@code driftBoost} for the next
  *   {@code driftBoostExamples} examples.</li>
  *   <li><b>Determinism.</b> Weights are initialised here from the seed (He normal for hidden layers,
@@ -139,7 +139,7 @@ public final class SgdHead implements Head {
         return learned;
     }
 
-    /** Adam steps taken so far. */
+    /** Adam steps taken since the head was made or last reacted to drift. */
     public int steps() {
         return net == null ? 0 : net.getIterationCount();
     }
@@ -276,13 +276,18 @@ public final class SgdHead implements Head {
         return c;
     }
 
-    /** Resets the Adam moments and boosts the learning rate for the next {@code driftBoostExamples} examples. */
+    /**
+     * Restarts Adam (moments to zero and its step count too, so that bias correction treats the
+     * next steps as the first) and boosts the learning rate for the next {@code driftBoostExamples}
+     * examples.
+     */
     @Override
     public void reactToDrift() {
         if (net == null) {
             return;
         }
         net.getUpdater().getStateViewArray().assign(0);
+        net.setIterationCount(0);
         boostLeft = options.driftBoostExamples();
         net.setLearningRate(learningRate());
     }
