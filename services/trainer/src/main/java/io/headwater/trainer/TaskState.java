@@ -20,7 +20,8 @@ import org.apache.kafka.common.serialization.Serializer;
  * a candidate was last proposed. One state-store entry per task.
  */
 final class TaskState {
-    private static final int FORMAT_VERSION = 1;
+    /** 2: the lda head's state gained forgetting and its solve schedule; heads gained sgd. */
+    private static final int FORMAT_VERSION = 2;
 
     final String task;
     final Head head;
@@ -63,7 +64,9 @@ final class TaskState {
         ByteBuffer buf = ByteBuffer.wrap(bytes);
         int version = buf.getInt();
         if (version != FORMAT_VERSION) {
-            throw new IllegalStateException("unsupported trainer state format version " + version);
+            throw new IllegalStateException("unsupported trainer state format version " + version
+                    + " (this build reads " + FORMAT_VERSION + "): reset the trainer's state (application id "
+                    + "or state directory and changelog) to retrain from the features topic");
         }
         long since = buf.getLong();
         long lastAt = buf.getLong();
