@@ -13,8 +13,9 @@ import java.util.Objects;
  * }</pre>
  *
  * @param ldaShrinkage how far the LDA covariance is pulled towards a scaled identity, in [0, 1]
- * @param solveEvery   re-solve a closed-form head after this many new examples (a new label
- *                     always triggers a solve)
+ * @param solveEvery   a closed-form head re-solves for predictions after at least this many new
+ *                     examples (later, at most every tenth more data; a new label always
+ *                     triggers a solve): see {@link LdaHead}
  * @param ldaForget    on drift, the LDA statistics keep this fraction of their weight, in (0, 1]
  *                     (1 = never forget)
  * @param sgd          settings of the {@code sgd} head
@@ -70,8 +71,8 @@ public record HeadOptions(double ldaShrinkage, int solveEvery, double ldaForget,
      */
     public record SgdOptions(List<Integer> hidden, double learningRate, double l2, int batchSize, long seed,
                              int replayCapacity, double replayRatio, double driftBoost, int driftBoostExamples) {
-        public static final List<Integer> DEFAULT_HIDDEN = List.of(128);
-        public static final double DEFAULT_LEARNING_RATE = 0.003;
+        public static final List<Integer> DEFAULT_HIDDEN = List.of();
+        public static final double DEFAULT_LEARNING_RATE = 0.1;
         public static final double DEFAULT_L2 = 1e-4;
         public static final int DEFAULT_BATCH_SIZE = 32;
         public static final long DEFAULT_SEED = 42;

@@ -23,6 +23,10 @@ import org.apache.kafka.common.serialization.Serializer;
  * ({@link #key(String, HeadType)}).
  */
 final class TaskState {
+    /**
+     * 2: one state per task and head type, with a drift detector; the lda head's state gained
+     * forgetting and its solve schedule; heads gained sgd.
+     */
     private static final int FORMAT_VERSION = 2;
 
     final String task;
@@ -79,7 +83,9 @@ final class TaskState {
         ByteBuffer buf = ByteBuffer.wrap(bytes);
         int version = buf.getInt();
         if (version != FORMAT_VERSION) {
-            throw new IllegalStateException("unsupported trainer state format version " + version);
+            throw new IllegalStateException("unsupported trainer state format version " + version
+                    + " (this build reads " + FORMAT_VERSION + "): reset the trainer's state (application id "
+                    + "or state directory and changelog) to retrain from the features topic");
         }
         long since = buf.getLong();
         long lastAt = buf.getLong();
