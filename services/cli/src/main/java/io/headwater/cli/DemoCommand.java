@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -61,8 +62,15 @@ final class DemoCommand implements Callable<Integer> {
             description = "Port of /metrics and /health; 0 picks a free one, -1 turns it off (default: ${DEFAULT-VALUE}).")
     int metricsPort;
 
+    @Option(names = "--report-dir", paramLabel = "DIR", defaultValue = "target/headwater-demo-report",
+            description = "Where to write the HTML report (accuracy over time, versions, throughput) at the end "
+                    + "(default: ${DEFAULT-VALUE}).")
+    Path reportDir;
+
     @Mixin
     ConnectionOptions connection;
+
+    private final DemoReport report = new DemoReport();
 
     private final AtomicBoolean stop = new AtomicBoolean();
     private final CountDownLatch finished = new CountDownLatch(1);
@@ -141,6 +149,7 @@ final class DemoCommand implements Callable<Integer> {
                 }
             }
             summary(watcher, sent, labelCounts, meters);
+            say("Report: " + report.write(reportDir, sent, elapsed()).toAbsolutePath().normalize());
             return allLearned(watcher, sent) ? 0 : 1;
         } finally {
             server.ifPresent(MetricsServer::close);
@@ -205,6 +214,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private void printUpdate(ModelUpdate u) {
+        report.add(u, elapsed());
         System.out.printf("[%6.1fs] %-11s v%-3d examples %6d   windowed accuracy %.3f (last %d)   %s sha256 %s%n",
                 elapsed(), u.task(), u.version(), u.metrics().examplesLearned(), u.metrics().windowedAccuracy(),
                 u.metrics().windowCount(), u.headType(), u.artifact().sha256().substring(0, 12));
