@@ -116,6 +116,11 @@ final class EvaluateCommand implements Callable<Integer> {
             description = "Confidence of the drift detector (default: ${DEFAULT-VALUE}).")
     double driftDelta;
 
+    @Option(names = "--drift-max-delay", paramLabel = "N", defaultValue = "500",
+            description = "A change counts as found when the detector reports it once, within N examples "
+                    + "(default: ${DEFAULT-VALUE}).")
+    int driftMaxDelay;
+
     @Option(names = "--backbone", paramLabel = "NAME", defaultValue = "all-minilm-l6-v2-q",
             description = "Bundled backbone (default: ${DEFAULT-VALUE}).")
     String backboneName;
@@ -186,6 +191,7 @@ final class EvaluateCommand implements Callable<Integer> {
         positive("--window", window);
         positive("--repeats", repeats);
         positive("--offline-epochs", offlineEpochs);
+        positive("--drift-max-delay", driftMaxDelay);
         if (maxExamples != null) {
             positive("--max-examples", maxExamples);
         }
@@ -402,7 +408,7 @@ final class EvaluateCommand implements Callable<Integer> {
         Table curve = new Table("head", "examples", "windowed_accuracy");
         Table events = new Table("head", "example", "error_before", "error_after", "kind");
         Table table = new Table("head", "change_at", "detected_at", "delay", "detections_after_change",
-                "false_alarms_before", "windowed_before_change", "windowed_at_end");
+                "false_alarms_before", "windowed_before_change", "windowed_at_end", "found_once_in_time");
         Map<String, List<Point>> series = new LinkedHashMap<>();
         int w = Math.min(window, Math.max(50, changeAt / 4));
         for (HeadVariant v : heads()) {
@@ -419,7 +425,8 @@ final class EvaluateCommand implements Callable<Integer> {
                     .reduce((a, b) -> b).map(Point::value).orElse(0.0);
             table.row(v.name(), changeAt, after.isEmpty() ? "never" : after.get(0).example(),
                     after.isEmpty() ? "" : after.get(0).example() - changeAt, after.size(), before, windowedBefore,
-                    run.finalWindowed());
+                    run.finalWindowed(), after.size() == 1 && before == 0
+                            && after.get(0).example() - changeAt <= driftMaxDelay ? "yes" : "no");
         }
         curve.writeCsv(r.dir.resolve("drift.csv"));
         events.writeCsv(r.dir.resolve("drift-detections.csv"));
@@ -427,6 +434,7 @@ final class EvaluateCommand implements Callable<Integer> {
                 + ")", "examples seen", "windowed accuracy"), series, List.of((double) changeAt), r.dir.resolve("drift.png"));
         r.drift = table;
         r.driftWindow = w;
+        r.driftMaxDelay = driftMaxDelay;
     }
 
     private String commandLine() {
@@ -462,6 +470,7 @@ final class EvaluateCommand implements Callable<Integer> {
         String incrementalNote = "";
         Table drift;
         int driftWindow;
+        int driftMaxDelay;
 
         Results(String task, Path dir, int dimension, int bowDimension, List<Example> train, List<Example> test,
                 String backbone) {
@@ -504,7 +513,8 @@ final class EvaluateCommand implements Callable<Integer> {
                     incrementalNote, t, "incremental.png", "class-incremental"));
             section(md, html, "Drift: labels rotated mid-stream", "The drift detector (ADWIN-style, on the "
                     + "test-then-train error stream) reports each change once; detected_at counts rises of the error "
-                    + "rate (drift-detections.csv also lists falls: the head learning). Windowed accuracy over the last "
+                    + "rate (drift-detections.csv also lists falls: the head learning); found_once_in_time: exactly one "
+                    + "rise, after the change and within " + driftMaxDelay + " examples of it. Windowed accuracy over the last "
                     + driftWindow + ".", drift, "drift.png", "drift");
             write(dir.resolve("summary.md"), md.toString());
             html.write(dir);
