@@ -4,6 +4,8 @@
 # and writes them to tests/target/benchmark.txt (or --out FILE).
 # Usage: tests/benchmark.sh [--texts N] [--out FILE] [-D key=value ...] ; extra Maven flags in BENCH_MAVEN_FLAGS
 #        tests/benchmark.sh freshness [--candidates N] [--requests N]   (registry-to-client freshness, /predict)
+#        tests/benchmark.sh trainer [--texts N] [--tasks N] [--per-task N] [--seconds S] [--sweep]
+#                                   (heads and trainer: examples/s per thread, state size, memory of N tasks)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./mvnw -q -B ${BENCH_MAVEN_FLAGS:-} -DskipTests install
@@ -11,6 +13,9 @@ export MAVEN_OPTS="${MAVEN_OPTS:--Xmx3g}"
 main=io.headwater.tests.bench.ExtractorBenchmark
 if [ "${1:-}" = freshness ]; then
   main=io.headwater.tests.bench.FreshnessBenchmark
+  shift
+elif [ "${1:-}" = trainer ]; then
+  main=io.headwater.tests.bench.TrainerBenchmark
   shift
 fi
 ./mvnw -q -B ${BENCH_MAVEN_FLAGS:-} -pl tests exec:java -Dai.djl.offline=true \

@@ -32,8 +32,28 @@ public interface Head {
     /** The predicted label, or empty when the head has learned nothing yet. */
     Optional<String> predict(float[] embedding);
 
-    /** Learns one labeled example. */
+    /**
+     * Class probabilities for one embedding, in {@link #labels()} order (they sum to 1); an empty
+     * array when the head has no label yet.
+     */
+    double[] scores(float[] embedding);
+
+    /** Learns one labeled example; a label never seen before adds a class. */
     void learn(float[] embedding, String label);
+
+    /**
+     * Adds a class without learning from an example of it (nothing happens when the head knows the
+     * label already). The scores of the other classes keep their order: no prediction changes at
+     * that moment.
+     */
+    void addLabel(String label);
+
+    /**
+     * Tells the head that its input distribution has just changed (a drift detector fired), so that
+     * it adapts faster to what comes next. What that means is up to the type: see the
+     * implementations. Weights and predictions do not change at that moment.
+     */
+    void reactToDrift();
 
     /** The head as a portable artifact; requires at least one learned example. */
     HeadArtifact export();

@@ -7,25 +7,37 @@ import java.util.Optional;
 /**
  * The closed-form streaming head: {@link LdaStatistics} that update exactly with each example, and
  * a classifier re-solved from them every {@code solveEvery} examples (and at once when a new label
- * appears). Deterministic, no learning rate, no forgetting. Before the first solve it predicts the
- * most frequent label.
+ * appears). Deterministic, no learning rate. Before the first solve it predicts the most frequent
+ * label.
+ *
+ * <p>Drift: {@link #reactToDrift()} scales the statistics by the forget factor
+ * ({@link LdaStatistics#forget}), e.g. 0.1 keeps a tenth of the weight of everything learned so
+ * far, so the classifier follows the new distribution after a few tens of examples instead of
+ * being outweighed by the whole past. The solved classifier (and so every prediction) is the same
+ * right after the call: uniform scaling leaves the means and the covariance as they were.
+ *
+ * <p>Growing: {@link #addLabel} adds a class with no weight; it gets zero weights and a bias of
+ * {@code -1e30} when solved, so it is never predicted until examples of it are learned.
  */
 public final class LdaHead implements Head {
     private final LdaStatistics stats;
     private final double shrinkage;
     private final int solveEvery;
+    private final double forget;
     private HeadArtifact solved;
     private byte[] solvedBytes;
     private long learnedAtSolve;
 
-    LdaHead(int dimension, double shrinkage, int solveEvery) {
-        this(new LdaStatistics(dimension), shrinkage, solveEvery, null, 0);
+    LdaHead(int dimension, double shrinkage, int solveEvery, double forget) {
+        this(new LdaStatistics(dimension), shrinkage, solveEvery, forget, null, 0);
     }
 
-    private LdaHead(LdaStatistics stats, double shrinkage, int solveEvery, HeadArtifact solved, long learnedAtSolve) {
+    private LdaHead(LdaStatistics stats, double shrinkage, int solveEvery, double forget, HeadArtifact solved,
+                    long learnedAtSolve) {
         this.stats = stats;
         this.shrinkage = shrinkage;
         this.solveEvery = solveEvery;
+        this.forget = forget;
         setSolved(solved);
         this.learnedAtSolve = learnedAtSolve;
     }
@@ -66,22 +78,59 @@ public final class LdaHead implements Head {
         if (solved != null) {
             return Optional.of(solved.labels().get(solved.predict(embedding)));
         }
-        List<String> labels = stats.labels();
+        if (stats.count() == 0) {
+            return Optional.empty();
+        }
         String best = null;
-        for (String l : labels) {
-            if (best == null || stats.count(l) > stats.count(best)) {
+        for (String l : stats.labels()) {
+            if (best == null || stats.weight(l) > stats.weight(best)) {
                 best = l;
             }
         }
-        return Optional.ofNullable(best);
+        return Optional.of(best);
+    }
+
+    /**
+     * The solved classifier's probabilities; labels added after the last solve get 0. Before the
+     * first solve, the share of each label's weight. Empty when nothing has been learned.
+     */
+    @Override
+    public double[] scores(float[] embedding) {
+        List<String> labels = stats.labels();
+        if (stats.count() == 0) {
+            return new double[0];
+        }
+        double[] out = new double[labels.size()];
+        if (solved != null) {
+            // Labels are only ever appended, so the solved ones are a prefix of the current ones.
+            float[] p = solved.probabilities(embedding);
+            for (int i = 0; i < p.length; i++) {
+                out[i] = p[i];
+            }
+        } else {
+            for (int i = 0; i < out.length; i++) {
+                out[i] = stats.weight(labels.get(i)) / stats.weight();
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void addLabel(String label) {
+        stats.addLabel(label);
+    }
+
+    /** Scales the statistics by the forget factor; predictions stay as they are until the next solve. */
+    @Override
+    public void reactToDrift() {
+        stats.forget(forget);
     }
 
     @Override
     public void learn(float[] embedding, String label) {
-        int before = stats.labels().size();
+        boolean firstOfClass = stats.count(label) == 0;
         stats.add(embedding, label);
-        boolean newLabel = stats.labels().size() != before;
-        if ((newLabel && before > 0) || stats.count() - learnedAtSolve >= solveEvery) {
+        if ((firstOfClass && stats.count() > 1) || stats.count() - learnedAtSolve >= solveEvery) {
             solveNow();
         }
     }
@@ -95,7 +144,7 @@ public final class LdaHead implements Head {
     /** Solves from all statistics learned so far; the result also becomes the predicting classifier. */
     @Override
     public HeadArtifact export() {
-        if (solved != null && learnedAtSolve == stats.count()) {
+        if (solved != null && learnedAtSolve == stats.count() && solved.labels().size() == stats.labels().size()) {
             return solved;
         }
         return solveNow();
@@ -103,12 +152,12 @@ public final class LdaHead implements Head {
 
     @Override
     public int encodedSize() {
-        return 8 + 4 + 8 + 4 + (solvedBytes == null ? 0 : solvedBytes.length) + stats.encodedSize();
+        return 8 + 4 + 8 + 8 + 4 + (solvedBytes == null ? 0 : solvedBytes.length) + stats.encodedSize();
     }
 
     @Override
     public void encode(ByteBuffer buf) {
-        buf.putDouble(shrinkage).putInt(solveEvery).putLong(learnedAtSolve);
+        buf.putDouble(shrinkage).putInt(solveEvery).putDouble(forget).putLong(learnedAtSolve);
         if (solvedBytes == null) {
             buf.putInt(-1);
         } else {
@@ -120,6 +169,7 @@ public final class LdaHead implements Head {
     static LdaHead decode(ByteBuffer buf) {
         double shrinkage = buf.getDouble();
         int solveEvery = buf.getInt();
+        double forget = buf.getDouble();
         long learnedAtSolve = buf.getLong();
         int n = buf.getInt();
         HeadArtifact solved = null;
@@ -128,6 +178,6 @@ public final class LdaHead implements Head {
             buf.get(b);
             solved = HeadArtifact.decode(b);
         }
-        return new LdaHead(LdaStatistics.decode(buf), shrinkage, solveEvery, solved, learnedAtSolve);
+        return new LdaHead(LdaStatistics.decode(buf), shrinkage, solveEvery, forget, solved, learnedAtSolve);
     }
 }

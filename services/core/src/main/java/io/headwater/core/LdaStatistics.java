@@ -14,6 +14,11 @@ import java.util.Objects;
  * order in which examples arrive changes nothing but floating-point rounding. The classifier is
  * solved from them on demand ({@link #solve}).
  *
+ * <p>Forgetting: {@link #forget(double)} scales every statistic by the same factor, so that what
+ * comes after weighs more than what came before (the trainer does this when drift is detected).
+ * The statistics therefore carry a weight per class besides the plain count of examples learned;
+ * without forgetting, weight and count are equal.
+ *
  * <p>Size: {@code d (d + 1) / 2} doubles for the second moment plus {@code d} per class: about
  * 0.6 MB for {@code d = 384}.
  *
@@ -24,7 +29,12 @@ import java.util.Objects;
  * }</pre>
  */
 public final class LdaStatistics {
-    private static final int FORMAT_VERSION = 1;
+    private static final int FORMAT_VERSION = 2;
+    /**
+     * Bias of a class with no weight (added by {@link #addLabel} but never learned): a finite
+     * stand-in for its log-prior, {@code log 0}, so that it is never predicted.
+     */
+    static final float UNSEEN_CLASS_BIAS = -1e30f;
     /** Added to the diagonal so that a covariance of identical points still solves. */
     private static final double JITTER = 1e-9;
 
@@ -32,8 +42,10 @@ public final class LdaStatistics {
     private final List<String> labels = new ArrayList<>();
     private final List<double[]> classSums = new ArrayList<>();
     private long[] classCounts = new long[0];
+    private double[] classWeights = new double[0];
     private final double[] secondMoment;
     private long total;
+    private double totalWeight;
 
     /** Empty statistics for embeddings of the given size. */
     public LdaStatistics(int dimension) {
@@ -62,6 +74,17 @@ public final class LdaStatistics {
         return total;
     }
 
+    /** Weight of all examples learned: their number, less what {@link #forget} took away. */
+    public double weight() {
+        return totalWeight;
+    }
+
+    /** Weight of the examples learned with the given label (0 if unseen). */
+    public double weight(String label) {
+        int c = labels.indexOf(label);
+        return c < 0 ? 0 : classWeights[c];
+    }
+
     /** Number of examples learned with the given label (0 if unseen). */
     public long count(String label) {
         int c = labels.indexOf(label);
@@ -76,6 +99,7 @@ public final class LdaStatistics {
         }
         int c = classIndex(label);
         classCounts[c]++;
+        classWeights[c]++;
         double[] sum = classSums.get(c);
         int k = 0;
         for (int i = 0; i < dimension; i++) {
@@ -86,6 +110,36 @@ public final class LdaStatistics {
             }
         }
         total++;
+        totalWeight++;
+    }
+
+    /** Adds a class with no examples (nothing when the label is known). */
+    public void addLabel(String label) {
+        classIndex(Objects.requireNonNull(label, "label cannot be null"));
+    }
+
+    /**
+     * Scales every statistic (class weights, class sums, second moment) by {@code keep}: the class
+     * means and the covariance stay as they are, but each example learned afterwards weighs
+     * {@code 1 / keep} times more than one learned before. Counts of examples are not changed.
+     *
+     * @param keep the fraction of weight kept, in (0, 1]
+     */
+    public void forget(double keep) {
+        if (!(keep > 0 && keep <= 1)) {
+            throw new IllegalArgumentException("forget factor must be in (0, 1], found " + keep);
+        }
+        for (int c = 0; c < labels.size(); c++) {
+            classWeights[c] *= keep;
+            double[] sum = classSums.get(c);
+            for (int i = 0; i < dimension; i++) {
+                sum[i] *= keep;
+            }
+        }
+        for (int k = 0; k < secondMoment.length; k++) {
+            secondMoment[k] *= keep;
+        }
+        totalWeight *= keep;
     }
 
     private int classIndex(String label) {
@@ -96,6 +150,7 @@ public final class LdaStatistics {
         labels.add(label);
         classSums.add(new double[dimension]);
         classCounts = Arrays.copyOf(classCounts, classCounts.length + 1);
+        classWeights = Arrays.copyOf(classWeights, classWeights.length + 1);
         return labels.size() - 1;
     }
 
@@ -108,6 +163,7 @@ public final class LdaStatistics {
         for (int oc = 0; oc < other.labels.size(); oc++) {
             int c = classIndex(other.labels.get(oc));
             classCounts[c] += other.classCounts[oc];
+            classWeights[c] += other.classWeights[oc];
             double[] sum = classSums.get(c);
             double[] otherSum = other.classSums.get(oc);
             for (int i = 0; i < dimension; i++) {
@@ -118,6 +174,7 @@ public final class LdaStatistics {
             secondMoment[k] += other.secondMoment[k];
         }
         total += other.total;
+        totalWeight += other.totalWeight;
     }
 
     /** A deep copy. */
@@ -127,13 +184,16 @@ public final class LdaStatistics {
         return c;
     }
 
-    /** Class means, one row per label. */
+    /** Class means, one row per label (zeros for a class with no weight). */
     public double[][] means() {
         double[][] means = new double[labels.size()][dimension];
         for (int c = 0; c < labels.size(); c++) {
+            if (classWeights[c] == 0) {
+                continue;
+            }
             double[] sum = classSums.get(c);
             for (int i = 0; i < dimension; i++) {
-                means[c][i] = sum[i] / classCounts[c];
+                means[c][i] = sum[i] / classWeights[c];
             }
         }
         return means;
@@ -141,7 +201,8 @@ public final class LdaStatistics {
 
     /**
      * The pooled within-class covariance {@code (sum(x x^T) - sum_c n_c mu_c mu_c^T) / (n - K)},
-     * as a full symmetric matrix.
+     * as a full symmetric matrix ({@code n_c} and {@code n} are weights, {@code K} counts the classes
+     * with weight).
      */
     public double[][] pooledCovariance() {
         double[][] cov = new double[dimension][dimension];
@@ -151,9 +212,14 @@ public final class LdaStatistics {
                 cov[i][j] = secondMoment[k++];
             }
         }
+        int weighted = 0;
         for (int c = 0; c < labels.size(); c++) {
+            if (classWeights[c] == 0) {
+                continue;
+            }
+            weighted++;
             double[] sum = classSums.get(c);
-            double inv = 1.0 / classCounts[c];
+            double inv = 1.0 / classWeights[c];
             for (int i = 0; i < dimension; i++) {
                 double si = sum[i] * inv;
                 for (int j = i; j < dimension; j++) {
@@ -161,7 +227,7 @@ public final class LdaStatistics {
                 }
             }
         }
-        double dof = Math.max(1, total - labels.size());
+        double dof = Math.max(1, totalWeight - weighted);
         for (int i = 0; i < dimension; i++) {
             for (int j = i; j < dimension; j++) {
                 cov[i][j] /= dof;
@@ -175,6 +241,8 @@ public final class LdaStatistics {
      * Solves the LDA classifier: with the shrunk covariance
      * {@code S = (1 - a) Sigma + a (tr(Sigma) / d) I}, each class gets weights {@code S^-1 mu_c} and
      * bias {@code -mu_c . w_c / 2 + log(n_c / n)}; a softmax over the scores gives the posterior.
+     * A class without weight (see {@link #addLabel}) gets zero weights and a bias of {@code -1e30},
+     * a finite stand-in for {@code log 0}: it never wins.
      *
      * @param shrinkage {@code a} in [0, 1]: how far the covariance is pulled towards a scaled identity
      */
@@ -182,7 +250,7 @@ public final class LdaStatistics {
         if (!(shrinkage >= 0 && shrinkage <= 1)) {
             throw new IllegalArgumentException("shrinkage must be in [0, 1], found " + shrinkage);
         }
-        if (labels.isEmpty()) {
+        if (labels.isEmpty() || totalWeight == 0) {
             throw new IllegalStateException("cannot solve LDA statistics without examples");
         }
         int k = labels.size();
@@ -203,13 +271,17 @@ public final class LdaStatistics {
         float[] weights = new float[k * dimension];
         float[] bias = new float[k];
         for (int c = 0; c < k; c++) {
+            if (classWeights[c] == 0) {
+                bias[c] = UNSEEN_CLASS_BIAS;
+                continue;
+            }
             double[] w = Linear.choleskySolve(chol, means[c]);
             double dot = 0;
             for (int i = 0; i < dimension; i++) {
                 weights[c * dimension + i] = (float) w[i];
                 dot += w[i] * means[c][i];
             }
-            bias[c] = (float) (-0.5 * dot + Math.log((double) classCounts[c] / total));
+            bias[c] = (float) (-0.5 * dot + Math.log(classWeights[c] / totalWeight));
         }
         return new HeadArtifact(labels, List.of(
                 new DenseLayer(dimension, k, weights, bias, DenseLayer.Activation.SOFTMAX)));
@@ -217,19 +289,19 @@ public final class LdaStatistics {
 
     /** Serialized size in bytes of {@link #encode()}. */
     public int encodedSize() {
-        int size = 4 + 4 + 8 + 4;
+        int size = 4 + 4 + 8 + 8 + 4;
         for (String l : labels) {
-            size += 4 + l.getBytes(StandardCharsets.UTF_8).length + 8 + 8 * dimension;
+            size += 4 + l.getBytes(StandardCharsets.UTF_8).length + 8 + 8 + 8 * dimension;
         }
         return size + 8 * secondMoment.length;
     }
 
     /** Writes the statistics into the buffer (big-endian). */
     public void encode(ByteBuffer buf) {
-        buf.putInt(FORMAT_VERSION).putInt(dimension).putLong(total).putInt(labels.size());
+        buf.putInt(FORMAT_VERSION).putInt(dimension).putLong(total).putDouble(totalWeight).putInt(labels.size());
         for (int c = 0; c < labels.size(); c++) {
             byte[] b = labels.get(c).getBytes(StandardCharsets.UTF_8);
-            buf.putInt(b.length).put(b).putLong(classCounts[c]);
+            buf.putInt(b.length).put(b).putLong(classCounts[c]).putDouble(classWeights[c]);
             buf.asDoubleBuffer().put(classSums.get(c));
             buf.position(buf.position() + 8 * dimension);
         }
@@ -237,21 +309,27 @@ public final class LdaStatistics {
         buf.position(buf.position() + 8 * secondMoment.length);
     }
 
-    /** Reads statistics written by {@link #encode(ByteBuffer)}. */
+    /**
+     * Reads statistics written by {@link #encode(ByteBuffer)}, or by the previous format (version
+     * 1, without weights: each class weighs its count).
+     */
     public static LdaStatistics decode(ByteBuffer buf) {
         int version = buf.getInt();
-        if (version != FORMAT_VERSION) {
+        if (version != FORMAT_VERSION && version != 1) {
             throw new BadRecordException("unsupported LDA statistics format version " + version);
         }
         LdaStatistics s = new LdaStatistics(buf.getInt());
         s.total = buf.getLong();
+        s.totalWeight = version == 1 ? s.total : buf.getDouble();
         int k = buf.getInt();
         s.classCounts = new long[k];
+        s.classWeights = new double[k];
         for (int c = 0; c < k; c++) {
             byte[] b = new byte[buf.getInt()];
             buf.get(b);
             s.labels.add(new String(b, StandardCharsets.UTF_8));
             s.classCounts[c] = buf.getLong();
+            s.classWeights[c] = version == 1 ? s.classCounts[c] : buf.getDouble();
             double[] sum = new double[s.dimension];
             buf.asDoubleBuffer().get(sum);
             buf.position(buf.position() + 8 * s.dimension);

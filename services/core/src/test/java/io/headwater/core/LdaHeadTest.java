@@ -147,4 +147,71 @@ class LdaHeadTest {
         assertThat(copy.export()).isEqualTo(head.export());
         assertThat(copy.examplesLearned()).isEqualTo(400);
     }
+
+    @Test
+    void shouldForgetByScalingWeightsButKeepMeansAndCounts() {
+        // given
+        LdaStatistics stats = new LdaStatistics(D);
+        sample(300, 5).forEach(e -> stats.add(e.x(), e.label()));
+        double[][] means = stats.means();
+        long count = stats.count("a");
+        // when
+        stats.forget(0.1);
+        // then
+        assertThat(stats.weight()).isCloseTo(30.0, within(1e-9));
+        assertThat(stats.weight("a")).isCloseTo(0.1 * count, within(1e-9));
+        assertThat(stats.count("a")).isEqualTo(count);
+        double[][] after = stats.means();
+        for (int c = 0; c < means.length; c++) {
+            for (int i = 0; i < D; i++) {
+                assertThat(after[c][i]).isCloseTo(means[c][i], within(1e-12));
+            }
+        }
+    }
+
+    @Test
+    void shouldFollowTheNewDistributionFasterAfterForgetting() {
+        // given: two heads that learned the same past, one of which forgets on drift
+        List<Labeled> past = sample(2_000, 7);
+        Head keeping = HeadType.LDA.create(D, new HeadOptions(SHRINKAGE, 25).withLdaForget(1.0));
+        Head forgetting = HeadType.LDA.create(D, new HeadOptions(SHRINKAGE, 25).withLdaForget(0.05));
+        past.forEach(e -> {
+            keeping.learn(e.x(), e.label());
+            forgetting.learn(e.x(), e.label());
+        });
+        keeping.reactToDrift();
+        forgetting.reactToDrift();
+        // when: the labels of a and b swap, 200 examples of the new concept
+        List<Labeled> swapped = sample(400, 9).stream().map(e -> new Labeled(e.x(),
+                e.label().equals("a") ? "b" : e.label().equals("b") ? "a" : e.label())).toList();
+        swapped.subList(0, 200).forEach(e -> {
+            keeping.learn(e.x(), e.label());
+            forgetting.learn(e.x(), e.label());
+        });
+        // then
+        List<Labeled> test = swapped.subList(200, 400);
+        long hitsKeeping = test.stream().filter(e -> keeping.predict(e.x()).orElseThrow().equals(e.label())).count();
+        long hitsForgetting = test.stream().filter(e -> forgetting.predict(e.x()).orElseThrow().equals(e.label()))
+                .count();
+        assertThat(hitsForgetting / 200.0).isGreaterThan(0.85);
+        assertThat(hitsKeeping).isLessThan(hitsForgetting - 40);
+    }
+
+    @Test
+    void shouldReadStatisticsOfTheFormatWithoutWeights() {
+        // given: version 1 bytes (no weights), written by hand
+        LdaStatistics stats = new LdaStatistics(2);
+        stats.add(new float[] {1, 2}, "a");
+        stats.add(new float[] {3, 4}, "b");
+        ByteBuffer v1 = ByteBuffer.allocate(4 + 4 + 8 + 4 + 2 * (4 + 1 + 8 + 16) + 8 * 3);
+        v1.putInt(1).putInt(2).putLong(2).putInt(2);
+        v1.putInt(1).put((byte) 'a').putLong(1).putDouble(1).putDouble(2);
+        v1.putInt(1).put((byte) 'b').putLong(1).putDouble(3).putDouble(4);
+        v1.putDouble(1 + 9).putDouble(2 + 12).putDouble(4 + 16);
+        // when
+        LdaStatistics decoded = LdaStatistics.decode(v1.flip());
+        // then
+        assertThat(decoded.weight("b")).isEqualTo(1.0);
+        assertThat(decoded.solve(0.2)).isEqualTo(stats.solve(0.2));
+    }
 }

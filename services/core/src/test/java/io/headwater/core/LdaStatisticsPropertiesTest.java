@@ -11,7 +11,10 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 
-/** Merging partial statistics in any order or grouping equals processing the whole stream. */
+/**
+ * Merging partial statistics in any order or grouping (any partition of the stream, parts merged in
+ * a random binary tree) equals processing the whole stream.
+ */
 class LdaStatisticsPropertiesTest {
 
     @Property(tries = 40, seed = "20261127")
@@ -28,9 +31,19 @@ class LdaStatisticsPropertiesTest {
         }
         data.forEach(e -> partials.get(rnd.nextInt(parts)).add(e.x(), e.label()));
         Collections.shuffle(partials, rnd);
-        // when
-        LdaStatistics merged = new LdaStatistics(LdaHeadTest.D);
-        partials.forEach(merged::merge);
+        // when: merged in a random grouping (a random binary tree over the shuffled parts)
+        while (partials.size() > 1) {
+            int i = rnd.nextInt(partials.size() - 1);
+            LdaStatistics left = partials.remove(i);
+            LdaStatistics right = partials.remove(i);
+            LdaStatistics parent = rnd.nextBoolean() ? left.copy() : new LdaStatistics(LdaHeadTest.D);
+            if (parent.count() == 0) {
+                parent.merge(left);
+            }
+            parent.merge(right);
+            partials.add(i, parent);
+        }
+        LdaStatistics merged = partials.get(0);
         // then
         assertThat(merged.count()).isEqualTo(whole.count());
         for (String label : whole.labels()) {

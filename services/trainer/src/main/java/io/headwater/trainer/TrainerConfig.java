@@ -1,10 +1,13 @@
 package io.headwater.trainer;
 
 import io.headwater.core.HeadOptions;
+import io.headwater.core.HeadOptions.SgdOptions;
 import io.headwater.core.HeadType;
 import io.headwater.kafka.HeadwaterConfigs;
 import io.headwater.kafka.ServiceConfig;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
@@ -23,6 +26,18 @@ public final class TrainerConfig extends ServiceConfig {
     public static final String HEAD_TYPE = "trainer.head.type";
     public static final String LDA_SHRINKAGE = "trainer.lda.shrinkage";
     public static final String SOLVE_EVERY = "trainer.solve.every";
+    public static final String LDA_FORGET = "trainer.lda.forget";
+    public static final String SGD_HIDDEN = "trainer.sgd.hidden";
+    public static final String SGD_LEARNING_RATE = "trainer.sgd.learning.rate";
+    public static final String SGD_L2 = "trainer.sgd.l2";
+    public static final String SGD_BATCH_SIZE = "trainer.sgd.batch.size";
+    public static final String SGD_SEED = "trainer.sgd.seed";
+    public static final String SGD_DRIFT_BOOST = "trainer.sgd.drift.boost";
+    public static final String SGD_DRIFT_BOOST_EXAMPLES = "trainer.sgd.drift.boost.examples";
+    public static final String REPLAY_CAPACITY = "trainer.replay.capacity";
+    public static final String REPLAY_RATIO = "trainer.replay.ratio";
+    /** Keeps an sgd head's state (replay buffer included) under the 8 MiB record limit at 384 dimensions. */
+    public static final int MAX_REPLAY_CAPACITY = 4_000;
     public static final String CANDIDATE_EVERY_EXAMPLES = "trainer.candidate.every.examples";
     public static final String CANDIDATE_EVERY_MS = "trainer.candidate.every.ms";
     public static final String ACCURACY_WINDOW = "trainer.accuracy.window";
@@ -32,12 +47,33 @@ public final class TrainerConfig extends ServiceConfig {
     public static final ConfigDef CONFIG = HeadwaterConfigs.common()
             .define(APPLICATION_ID, Type.STRING, "headwater-trainer", Importance.HIGH,
                     "Kafka Streams application id of the trainer (consumer group and internal topic prefix).")
-            .define(HEAD_TYPE, Type.STRING, HeadType.LDA.id(), ValidString.in(HeadType.LDA.id()), Importance.HIGH,
-                    "Head type every task trains.")
+            .define(HEAD_TYPE, Type.STRING, HeadType.LDA.id(), ValidString.in(HeadType.LDA.id(), HeadType.SGD.id()),
+                    Importance.HIGH, "Head type every task trains.")
             .define(LDA_SHRINKAGE, Type.DOUBLE, HeadOptions.DEFAULT_LDA_SHRINKAGE, Range.between(0, 1),
                     Importance.MEDIUM, "How far the LDA covariance is pulled towards a scaled identity (0 = none).")
             .define(SOLVE_EVERY, Type.INT, HeadOptions.DEFAULT_SOLVE_EVERY, Range.atLeast(1), Importance.LOW,
                     "Re-solve a closed-form head for test-then-train predictions after this many new examples.")
+            .define(LDA_FORGET, Type.DOUBLE, HeadOptions.DEFAULT_LDA_FORGET, Range.between(1e-6, 1), Importance.LOW,
+                    "On drift, an lda head keeps this fraction of the weight of what it learned (1 = never forget).")
+            .define(SGD_HIDDEN, Type.LIST, join(SgdOptions.DEFAULT_HIDDEN), TrainerConfig::validateHidden,
+                    Importance.MEDIUM, "Hidden relu layer sizes of an sgd head, input side first; empty for none.")
+            .define(SGD_LEARNING_RATE, Type.DOUBLE, SgdOptions.DEFAULT_LEARNING_RATE, Range.between(1e-7, 1),
+                    Importance.MEDIUM, "Adam step size of an sgd head.")
+            .define(SGD_L2, Type.DOUBLE, SgdOptions.DEFAULT_L2, Range.between(0, 1), Importance.LOW,
+                    "L2 weight penalty of an sgd head.")
+            .define(SGD_BATCH_SIZE, Type.INT, SgdOptions.DEFAULT_BATCH_SIZE, Range.between(1, 4096), Importance.MEDIUM,
+                    "Rows per Adam step of an sgd head: new examples plus replayed ones.")
+            .define(SGD_SEED, Type.LONG, SgdOptions.DEFAULT_SEED, Importance.LOW,
+                    "Seed of an sgd head's weight initialisation and replay sampling.")
+            .define(SGD_DRIFT_BOOST, Type.DOUBLE, SgdOptions.DEFAULT_DRIFT_BOOST, Range.between(1, 100), Importance.LOW,
+                    "On drift, an sgd head multiplies its learning rate by this (and resets its Adam moments).")
+            .define(SGD_DRIFT_BOOST_EXAMPLES, Type.INT, SgdOptions.DEFAULT_DRIFT_BOOST_EXAMPLES, Range.atLeast(0),
+                    Importance.LOW, "Number of examples the boosted learning rate lasts after drift.")
+            .define(REPLAY_CAPACITY, Type.INT, SgdOptions.DEFAULT_REPLAY_CAPACITY,
+                    Range.between(0, MAX_REPLAY_CAPACITY), Importance.MEDIUM,
+                    "Past examples an sgd head keeps per task for replay (reservoir sample, 4 bytes per dimension each).")
+            .define(REPLAY_RATIO, Type.DOUBLE, SgdOptions.DEFAULT_REPLAY_RATIO, Range.between(0, 0.95),
+                    Importance.MEDIUM, "Share of each sgd micro-batch drawn from the replay buffer.")
             .define(CANDIDATE_EVERY_EXAMPLES, Type.INT, 500, Range.atLeast(1), Importance.HIGH,
                     "Propose a new head version after this many new examples of a task.")
             .define(CANDIDATE_EVERY_MS, Type.LONG, 30_000L, Range.atLeast(100), Importance.HIGH,
@@ -62,7 +98,42 @@ public final class TrainerConfig extends ServiceConfig {
     }
 
     public HeadOptions headOptions() {
-        return new HeadOptions(raw().getDouble(LDA_SHRINKAGE), raw().getInt(SOLVE_EVERY));
+        SgdOptions sgd = new SgdOptions(hidden(raw().getList(SGD_HIDDEN)), raw().getDouble(SGD_LEARNING_RATE),
+                raw().getDouble(SGD_L2), raw().getInt(SGD_BATCH_SIZE), raw().getLong(SGD_SEED),
+                raw().getInt(REPLAY_CAPACITY), raw().getDouble(REPLAY_RATIO), raw().getDouble(SGD_DRIFT_BOOST),
+                raw().getInt(SGD_DRIFT_BOOST_EXAMPLES));
+        return new HeadOptions(raw().getDouble(LDA_SHRINKAGE), raw().getInt(SOLVE_EVERY), raw().getDouble(LDA_FORGET),
+                sgd);
+    }
+
+    private static String join(List<Integer> sizes) {
+        return sizes.stream().map(String::valueOf).collect(Collectors.joining(","));
+    }
+
+    private static List<Integer> hidden(List<String> values) {
+        return values.stream().map(String::trim).filter(v -> !v.isEmpty()).map(Integer::valueOf).toList();
+    }
+
+    private static void validateHidden(String name, Object value) {
+        @SuppressWarnings("unchecked")
+        List<String> values = (List<String>) value;
+        for (String v : values) {
+            String t = v.trim();
+            if (t.isEmpty()) {
+                continue;
+            }
+            int size;
+            try {
+                size = Integer.parseInt(t);
+            } catch (NumberFormatException e) {
+                throw new org.apache.kafka.common.config.ConfigException(name, value,
+                        "'" + t + "' is not a layer size (comma-separated positive integers)");
+            }
+            if (size < 1 || size > 4096) {
+                throw new org.apache.kafka.common.config.ConfigException(name, value,
+                        "layer size " + size + " is not in [1, 4096]");
+            }
+        }
     }
 
     public int candidateEveryExamples() {

@@ -100,13 +100,14 @@ class TrainerTopologyTest {
             features.pipeInput("a", feature(rnd, i, SHA));
         }
         assertThat(candidates.readValuesToList()).hasSize(1);
-        // when
-        driver.advanceWallClockTime(Duration.ofSeconds(6));
+        // when: well past the 5 s limit (the processor stamps candidates with the real clock, so
+        // leave room for a slow machine between the driver's start and the 10th example)
+        driver.advanceWallClockTime(Duration.ofSeconds(10));
         // then
         List<ModelCandidate> out = candidates.readValuesToList();
         assertThat(out).hasSize(1);
         assertThat(out.get(0).metrics().examplesLearned()).isEqualTo(13);
-        driver.advanceWallClockTime(Duration.ofSeconds(6));
+        driver.advanceWallClockTime(Duration.ofSeconds(10));
         assertThat(candidates.isEmpty()).isTrue();
     }
 
@@ -150,5 +151,40 @@ class TrainerTopologyTest {
         assertThat(copy.window.accuracy()).isEqualTo(s.window.accuracy());
         assertThat(copy.featureOffsets).isEqualTo(s.featureOffsets);
         assertThat(copy.examplesSinceCandidate).isEqualTo(2);
+    }
+
+    @Test
+    void shouldTrainSgdHeadsThroughTheSameTopology() throws Exception {
+        // given: a trainer whose tasks get sgd heads with small micro-batches
+        TrainerConfig config = new TrainerConfig(Map.of(
+                TrainerConfig.HEAD_TYPE, "sgd",
+                TrainerConfig.SGD_BATCH_SIZE, "4",
+                TrainerConfig.SGD_LEARNING_RATE, "0.02",
+                TrainerConfig.CANDIDATE_EVERY_EXAMPLES, "50",
+                TrainerConfig.ACCURACY_WINDOW, "50",
+                TrainerConfig.STATE_DIR, Files.createTempDirectory("trainer-test").toString()));
+        Properties props = new Properties();
+        props.putAll(Trainer.streamsOverrides(config));
+        try (TopologyTestDriver sgd = new TopologyTestDriver(TrainerTopology.build(config, meters), props)) {
+            Topics topics = Topics.withPrefix("headwater.");
+            TestInputTopic<String, FeatureRecord> in = sgd.createInputTopic(topics.features().name(),
+                    Serdes.String().serializer(), topics.features().valueSerde().serializer());
+            TestOutputTopic<String, ModelCandidate> out = sgd.createOutputTopic(topics.modelCandidates().name(),
+                    Serdes.String().deserializer(), topics.modelCandidates().valueSerde().deserializer());
+            Random rnd = new Random(6);
+            // when
+            for (int i = 0; i < 150; i++) {
+                in.pipeInput("a", feature(rnd, i, SHA));
+            }
+            // then
+            List<ModelCandidate> proposed = out.readValuesToList();
+            assertThat(proposed).hasSize(3).allMatch(c -> c.headType().equals("sgd"));
+            assertThat(proposed.get(2).metrics().windowedAccuracy()).isGreaterThanOrEqualTo(0.9);
+            HeadArtifact head = HeadArtifact.decode(Base64.getDecoder().decode(proposed.get(2).artifact()));
+            assertThat(head.layers()).hasSize(2);
+            KeyValueStore<String, TaskState> store = sgd.getKeyValueStore(TrainerTopology.STATE_STORE);
+            TaskState copy = TaskState.decode(store.get("a").encode());
+            assertThat(copy.head.export()).isEqualTo(store.get("a").head.export());
+        }
     }
 }
