@@ -8,12 +8,14 @@ import io.headwater.cli.report.HtmlReport;
 import io.headwater.cli.report.Table;
 import io.headwater.core.HashedBagOfWords;
 import io.headwater.core.HeadOptions;
+import io.headwater.core.HeadType;
 import io.headwater.core.evaluation.Detection;
 import io.headwater.core.evaluation.Evaluation;
 import io.headwater.core.evaluation.Example;
 import io.headwater.core.evaluation.HeadVariant;
 import io.headwater.core.evaluation.Point;
 import io.headwater.core.evaluation.StreamRun;
+import io.headwater.trainer.TrainerConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -129,17 +131,29 @@ final class EvaluateCommand implements Callable<Integer> {
             description = "Backbone threads, 0 = one per core (default: ${DEFAULT-VALUE}).")
     int threads;
 
+    @Option(names = {"-D", "--set"}, paramLabel = "KEY=VALUE",
+            description = "Set a head option with the trainer's key, e.g. -D trainer.sgd.learning.rate=0.01 "
+                    + "(see ./headwater config-docs); defaults are the trainer's.")
+    Map<String, String> headSettings = new LinkedHashMap<>();
+
     @Option(names = "--cache-dir", paramLabel = "DIR", defaultValue = "target/evaluate/embeddings",
             description = "Directory of cached embeddings, so a rerun on the same data skips the backbone; "
                     + "empty to keep them in memory only (default: ${DEFAULT-VALUE}).")
     String cacheDir;
 
     private long t0;
+    private HeadOptions headOptions;
 
     @Override
     public Integer call() {
         t0 = System.nanoTime();
         checkArguments();
+        for (String key : headSettings.keySet()) {
+            if (!key.startsWith("trainer.")) {
+                throw usage("-D " + key + ": only trainer.* keys (head options) apply to evaluate");
+            }
+        }
+        headOptions = new TrainerConfig(headSettings).headOptions();
         String task = taskName();
         Path dir = out != null ? out : Path.of("target", "evaluate", task);
         List<Labeled> labeled = load();
@@ -279,14 +293,22 @@ final class EvaluateCommand implements Callable<Integer> {
         return shuffled;
     }
 
-    /** The head variants every run covers: each available head type with default options. */
-    static List<HeadVariant> heads() {
-        return HeadVariant.everyType(HeadOptions.defaults());
+    /** The head variants every run covers: each available head type with the trainer's options. */
+    private List<HeadVariant> heads() {
+        return HeadVariant.everyType(headOptions);
     }
 
-    /** The class-incremental run's variants: every head, and each that replays also without replay. */
-    static List<HeadVariant> incrementalHeads() {
-        return heads();
+    /** The class-incremental run's variants: every head, and sgd (when it replays) also without replay. */
+    private List<HeadVariant> incrementalHeads() {
+        List<HeadVariant> variants = new ArrayList<>();
+        for (HeadVariant v : heads()) {
+            variants.add(v);
+            if (v.type() == HeadType.SGD && v.options().sgd().replayCapacity() > 0) {
+                variants.add(new HeadVariant(v.name() + "-no-replay", v.type(),
+                        v.options().withSgd(v.options().sgd().withReplay(0, 0))));
+            }
+        }
+        return variants;
     }
 
     private int every(int n) {
@@ -320,7 +342,7 @@ final class EvaluateCommand implements Callable<Integer> {
 
     /** The closed-form head is exact after one pass: more epochs would count every example again. */
     private static boolean exactInOnePass(HeadVariant v) {
-        return v.type() == io.headwater.core.HeadType.LDA;
+        return v.type() == HeadType.LDA;
     }
 
     private void runBudgets(Results r) {
@@ -413,7 +435,7 @@ final class EvaluateCommand implements Callable<Integer> {
         int w = Math.min(window, Math.max(50, changeAt / 4));
         for (HeadVariant v : heads()) {
             StreamRun run = Evaluation.prequential(v, r.dimension, stream,
-                    Evaluation.Settings.of(w, every(stream.size())).withDrift(driftDelta));
+                    Evaluation.Settings.of(w, every(stream.size())).withDrift(driftDelta, true));
             run.windowed().forEach(p -> curve.row(v.name(), p.examples(), p.value()));
             series.put(v.name(), run.windowed());
             List<Detection> rises = run.detections().stream().filter(Detection::errorRose).toList();

@@ -38,8 +38,10 @@ public final class Evaluation {
      * @param every      a curve point after every this many examples (and after the last)
      * @param probe      examples scored (without learning) at every curve point; empty for none
      * @param driftDelta the {@link DriftDetector}'s confidence on the error stream, or empty for none
+     * @param react      whether the head is told ({@link Head#reactToDrift()}) when the detector
+     *                   finds that its error rate rose, as the trainer does
      */
-    public record Settings(int window, int every, List<Example> probe, Optional<Double> driftDelta) {
+    public record Settings(int window, int every, List<Example> probe, Optional<Double> driftDelta, boolean react) {
         public Settings {
             if (window < 1 || every < 1) {
                 throw new IllegalArgumentException("window and every must be >= 1, found " + window + ", " + every);
@@ -48,15 +50,16 @@ public final class Evaluation {
         }
 
         public static Settings of(int window, int every) {
-            return new Settings(window, every, List.of(), Optional.empty());
+            return new Settings(window, every, List.of(), Optional.empty(), false);
         }
 
         public Settings withProbe(List<Example> examples) {
-            return new Settings(window, every, examples, driftDelta);
+            return new Settings(window, every, examples, driftDelta, react);
         }
 
-        public Settings withDrift(double delta) {
-            return new Settings(window, every, probe, Optional.of(delta));
+        /** Watch the error stream with a drift detector; {@code react}: tell the head when its error rose. */
+        public Settings withDrift(double delta, boolean reactToDrift) {
+            return new Settings(window, every, probe, Optional.of(delta), reactToDrift);
         }
     }
 
@@ -80,7 +83,11 @@ public final class Evaluation {
             if (drift.isPresent()) {
                 double before = drift.get().mean();
                 if (drift.get().add(correct ? 0 : 1)) {
-                    detections.add(new Detection(i + 1, before, drift.get().mean()));
+                    Detection d = new Detection(i + 1, before, drift.get().mean());
+                    detections.add(d);
+                    if (settings.react() && d.errorRose()) {
+                        head.reactToDrift();
+                    }
                 }
             }
             head.learn(e.embedding(), e.label());

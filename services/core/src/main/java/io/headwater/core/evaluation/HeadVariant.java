@@ -12,9 +12,10 @@ import java.util.List;
  */
 public record HeadVariant(String name, HeadType type, HeadOptions options) {
 
-    /** Every head type with default options, named by its id. */
+    /** Every head type available here (its module on the class path) with {@code options}, named by its id. */
     public static List<HeadVariant> everyType(HeadOptions options) {
-        return Arrays.stream(HeadType.values()).map(t -> new HeadVariant(t.id(), t, options)).toList();
+        return Arrays.stream(HeadType.values()).filter(HeadType::available)
+                .map(t -> new HeadVariant(t.id(), t, options)).toList();
     }
 
     public Head create(int dimension) {

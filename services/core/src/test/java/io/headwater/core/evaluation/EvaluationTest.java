@@ -54,7 +54,7 @@ class EvaluationTest {
     @Test
     void shouldReportTheLabelFlipOnceAsARiseOfTheError() {
         List<Example> stream = Evaluation.labelDrift(clusters(2000, 2, 4), 1000);
-        StreamRun run = Evaluation.prequential(lda, DIM, stream, Evaluation.Settings.of(100, 50).withDrift(0.002));
+        StreamRun run = Evaluation.prequential(lda, DIM, stream, Evaluation.Settings.of(100, 50).withDrift(0.002, false));
         List<Detection> rises = run.detections().stream().filter(Detection::errorRose).toList();
         assertThat(rises).hasSize(1);
         assertThat(rises.get(0).example()).isBetween(1001L, 1200L);
