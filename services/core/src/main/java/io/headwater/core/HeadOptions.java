@@ -13,8 +13,9 @@ import java.util.Objects;
  * }</pre>
  *
  * @param ldaShrinkage how far the LDA covariance is pulled towards a scaled identity, in [0, 1]
- * @param solveEvery   re-solve a closed-form head after this many new examples (a new label
- *                     always triggers a solve)
+ * @param solveEvery   a closed-form head re-solves for predictions after at least this many new
+ *                     examples (later, at most every tenth more data; a new label always
+ *                     triggers a solve): see {@link LdaHead}
  * @param ldaForget    on drift, the LDA statistics keep this fraction of their weight, in (0, 1]
  *                     (1 = never forget)
  * @param sgd          settings of the {@code sgd} head

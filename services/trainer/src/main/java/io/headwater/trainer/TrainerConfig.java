@@ -52,7 +52,7 @@ public final class TrainerConfig extends ServiceConfig {
             .define(LDA_SHRINKAGE, Type.DOUBLE, HeadOptions.DEFAULT_LDA_SHRINKAGE, Range.between(0, 1),
                     Importance.MEDIUM, "How far the LDA covariance is pulled towards a scaled identity (0 = none).")
             .define(SOLVE_EVERY, Type.INT, HeadOptions.DEFAULT_SOLVE_EVERY, Range.atLeast(1), Importance.LOW,
-                    "Re-solve a closed-form head for test-then-train predictions after this many new examples.")
+                    "Re-solve an lda head for test-then-train predictions after at least this many new examples (later, after each tenth more data).")
             .define(LDA_FORGET, Type.DOUBLE, HeadOptions.DEFAULT_LDA_FORGET, Range.between(1e-6, 1), Importance.LOW,
                     "On drift, an lda head keeps this fraction of the weight of what it learned (1 = never forget).")
             .define(SGD_HIDDEN, Type.LIST, join(SgdOptions.DEFAULT_HIDDEN), TrainerConfig::validateHidden,
