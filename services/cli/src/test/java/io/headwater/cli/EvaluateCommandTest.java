@@ -7,7 +7,11 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.headwater.core.HeadType;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,6 +42,14 @@ class EvaluateCommandTest {
         assertThat(err.toString()).contains("--budgets must be >= 1, found 0");
         assertThat(run("evaluate", "spam", "--bow-bits", "30")).isEqualTo(2);
         assertThat(err.toString()).contains("--bow-bits must be in [4, 24], found 30");
+        assertThat(run("evaluate", "spam", "-D", "backbone.name=x")).isEqualTo(2);
+        assertThat(err.toString()).contains("-D backbone.name: only trainer.* keys (head options) apply to evaluate");
+    }
+
+    @Test
+    void shouldNameABadHeadOptionAndItsValue() {
+        assertThat(run("evaluate", "spam", "-D", "trainer.sgd.learning.rate=-1")).isEqualTo(1);
+        assertThat(err.toString()).contains("headwater: Invalid value -1.0 for configuration trainer.sgd.learning.rate");
     }
 
     @Test
@@ -66,14 +78,17 @@ class EvaluateCommandTest {
 
         List<String[]> curve = csv(out.resolve("prequential.csv"));
         assertThat(curve.get(0)).containsExactly("head", "examples", "windowed_accuracy");
-        long previous = 0;
+        Map<String, Long> last = new LinkedHashMap<>();
         for (String[] row : curve.subList(1, curve.size())) {
             long examples = Long.parseLong(row[1]);
-            assertThat(examples).isGreaterThan(previous);
-            previous = examples;
+            assertThat(examples).as(row[0]).isGreaterThan(last.getOrDefault(row[0], 0L));
+            last.put(row[0], examples);
             assertThat(Double.parseDouble(row[2])).isBetween(0.0, 1.0);
         }
-        assertThat(previous).isEqualTo(240);
+        // every head type that is on the class path, each over all 240 training examples
+        assertThat(last.keySet()).containsExactlyElementsOf(Arrays.stream(HeadType.values())
+                .filter(HeadType::available).map(HeadType::id).toList());
+        assertThat(last.values()).containsOnly(240L);
 
         List<String[]> heldOut = csv(out.resolve("heldout.csv"));
         for (String[] row : heldOut.subList(1, heldOut.size())) {
@@ -90,7 +105,8 @@ class EvaluateCommandTest {
         assertThat(transfer.subList(1, transfer.size())).allSatisfy(r ->
                 assertThat(Double.parseDouble(r[2])).isBetween(0.0, 1.0));
         assertThat(csv(out.resolve("drift.csv")).size()).isGreaterThan(1);
-        assertThat(csv(out.resolve("incremental.csv")).size()).isGreaterThan(1);
+        assertThat(csv(out.resolve("incremental.csv")).stream().map(r -> r[0]).distinct())
+                .contains("lda", "sgd", "sgd-no-replay");
     }
 
     private static List<String[]> csv(Path file) throws Exception {
