@@ -48,13 +48,13 @@ import picocli.CommandLine.Parameters;
  * }</pre>
  */
 @Command(name = "evaluate", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Evaluate every head type on a labeled data set, embedded once with the real bundled backbone:",
+        description = {"Evaluate every head type on a labeled data set, embedded once with the bundled backbone:",
             "  - test-then-train accuracy over one pass in a seeded shuffled order;",
             "  - each streaming head against its offline upper bound on a held-out split;",
-            "  - the backbone against hashed bag-of-words features with 50 to 1,000 labels (transfer);",
-            "  - a class-incremental run (labels arrive a group at a time): accuracy on the first group;",
-            "  - a drift run (labels rotated half-way): where the drift detector fired.",
-            "Writes CSV files, PNG charts, summary.md and index.html to --out, and prints the summary."})
+            "  - the backbone against hashed bag-of-words with 50 to 1,000 labels;",
+            "  - class-incremental (labels arrive in groups): accuracy on the first group;",
+            "  - drift (labels rotated half-way): where the drift detector fired.",
+            "Writes CSV files, PNG charts, summary.md and index.html to --out; prints the summary."})
 final class EvaluateCommand implements Callable<Integer> {
     /** Bundled variants: a data set cut to its largest labels at load time. */
     static final Map<String, Integer> TOP_LABEL_VARIANTS = Map.of("fortunes-32", 32);
