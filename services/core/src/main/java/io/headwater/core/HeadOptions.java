@@ -71,8 +71,8 @@ public record HeadOptions(double ldaShrinkage, int solveEvery, double ldaForget,
      */
     public record SgdOptions(List<Integer> hidden, double learningRate, double l2, int batchSize, long seed,
                              int replayCapacity, double replayRatio, double driftBoost, int driftBoostExamples) {
-        public static final List<Integer> DEFAULT_HIDDEN = List.of(128);
-        public static final double DEFAULT_LEARNING_RATE = 0.003;
+        public static final List<Integer> DEFAULT_HIDDEN = List.of();
+        public static final double DEFAULT_LEARNING_RATE = 0.1;
         public static final double DEFAULT_L2 = 1e-4;
         public static final int DEFAULT_BATCH_SIZE = 32;
         public static final long DEFAULT_SEED = 42;

@@ -60,8 +60,9 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  *   weights, also across {@link #encode}/decode.</li>
  * </ul>
  *
- * <p>Predictions and {@link #scores} run in plain Java on a copy of the weights taken after each fit
- * (a forward pass through DL4J costs more in call overhead than the arithmetic); {@link #export()}
+ * <p>Predictions and {@link #scores} run in plain Java on a copy of the weights, refreshed after a
+ * fit when next needed (a forward pass through DL4J costs more in call overhead than the
+ * arithmetic); {@link #export()}
  * writes the same weights as a {@code headwater.dense.v1} artifact.
  *
  * <pre>{@code
@@ -87,6 +88,7 @@ public final class SgdHead implements Head {
     private MultiLayerNetwork net;
     /** A copy of the network's parameters for prediction; DL4J's layout: per layer W (nIn x nOut, 'f' order), b. */
     private float[] weights = new float[0];
+    private boolean weightsStale;
 
     SgdHead(int dimension, SgdOptions options) {
         if (dimension < 1) {
@@ -211,6 +213,7 @@ public final class SgdHead implements Head {
         if (x.length != dimension) {
             throw new BadRecordException("embedding has " + x.length + " values, the head expects " + dimension);
         }
+        float[] weights = weights();
         float[] v = x;
         int offset = 0;
         List<Integer> sizes = layerSizes(labels.size());
@@ -310,7 +313,7 @@ public final class SgdHead implements Head {
             replay.offer(Arrays.copyOfRange(pendingX, r * dimension, (r + 1) * dimension), pendingY[r]);
         }
         pending = 0;
-        weights = net.params().toFloatVector();
+        weightsStale = true;
     }
 
     /** Adds an output column for a new label, keeping every other parameter and Adam moment. */
@@ -322,7 +325,7 @@ public final class SgdHead implements Head {
             params = initialParameters();
         } else {
             float newBias = newClassBias();
-            params = widenOutput(weights, old, 0f, newBias);
+            params = widenOutput(weights(), old, 0f, newBias);
             float[] s = net.getUpdater().getStateViewArray().toFloatVector();
             int n = weights.length;
             float[] m = widenOutput(Arrays.copyOfRange(s, 0, n), old, 0f, 0f);
@@ -335,6 +338,19 @@ public final class SgdHead implements Head {
         labels.add(label);
         net = network(labels.size(), params, state, steps);
         weights = params;
+        weightsStale = false;
+    }
+
+    /** The Java copy of the network's parameters, refreshed if a fit changed them. */
+    private float[] weights() {
+        if (weightsStale) {
+            INDArray p = net.params();
+            // The parameters are one dense array of their own; copying its buffer is several times
+            // faster than toFloatVector().
+            weights = p.data().length() == p.length() ? p.data().asFloat() : p.toFloatVector();
+            weightsStale = false;
+        }
+        return weights;
     }
 
     /**
@@ -346,7 +362,7 @@ public final class SgdHead implements Head {
         if (rows == 0) {
             // Nothing seen yet: the output weights are still zero, so the logits are the biases.
             float lowest = Float.POSITIVE_INFINITY;
-            int offset = weights.length - labels.size();
+            int offset = weights().length - labels.size();
             for (int c = 0; c < labels.size(); c++) {
                 lowest = Math.min(lowest, weights[offset + c]);
             }
@@ -440,6 +456,7 @@ public final class SgdHead implements Head {
         if (learned == 0) {
             throw new IllegalStateException("cannot export an sgd head that has learned nothing");
         }
+        float[] weights = weights();
         List<DenseLayer> layers = new ArrayList<>();
         List<Integer> sizes = layerSizes(labels.size());
         int offset = 0;
@@ -486,6 +503,7 @@ public final class SgdHead implements Head {
             byte[] b = l.getBytes(StandardCharsets.UTF_8);
             buf.putInt(b.length).put(b);
         }
+        float[] weights = weights();
         buf.putLong(learned).putInt(boostLeft).putInt(steps()).putInt(weights.length);
         putFloats(buf, weights, weights.length);
         if (net != null) {

@@ -58,8 +58,8 @@ class SgdHeadTest {
 
     @Test
     void shouldKeepOldWeightsExactlyWhenANewLabelArrivesByExample() {
-        // given: 2 classes, a whole number of micro-batches learned
-        SgdOptions options = SgdOptions.defaults();
+        // given: a head with a hidden layer that learned 2 classes, a whole number of micro-batches
+        SgdOptions options = SgdOptions.defaults().withHidden(List.of(32));
         List<Example> two = HeadContract.blobs(2_000, 5, 0).stream().filter(e -> !e.label().equals("east"))
                 .limit(options.newPerBatch() * 40L).toList();
         SgdHead head = trained(options, two);

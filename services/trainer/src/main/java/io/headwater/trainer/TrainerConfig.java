@@ -52,10 +52,11 @@ public final class TrainerConfig extends ServiceConfig {
             .define(LDA_SHRINKAGE, Type.DOUBLE, HeadOptions.DEFAULT_LDA_SHRINKAGE, Range.between(0, 1),
                     Importance.MEDIUM, "How far the LDA covariance is pulled towards a scaled identity (0 = none).")
             .define(SOLVE_EVERY, Type.INT, HeadOptions.DEFAULT_SOLVE_EVERY, Range.atLeast(1), Importance.LOW,
-                    "Re-solve an lda head for test-then-train predictions after at least this many new examples (later, after each tenth more data).")
+                    "Re-solve an lda head for test-then-train predictions after at least this many new examples "
+                            + "(later, after each tenth more data).")
             .define(LDA_FORGET, Type.DOUBLE, HeadOptions.DEFAULT_LDA_FORGET, Range.between(1e-6, 1), Importance.LOW,
                     "On drift, an lda head keeps this fraction of the weight of what it learned (1 = never forget).")
-            .define(SGD_HIDDEN, Type.LIST, join(SgdOptions.DEFAULT_HIDDEN), TrainerConfig::validateHidden,
+            .define(SGD_HIDDEN, Type.LIST, join(SgdOptions.DEFAULT_HIDDEN), new LayerSizes(),
                     Importance.MEDIUM, "Hidden relu layer sizes of an sgd head, input side first; empty for none.")
             .define(SGD_LEARNING_RATE, Type.DOUBLE, SgdOptions.DEFAULT_LEARNING_RATE, Range.between(1e-7, 1),
                     Importance.MEDIUM, "Adam step size of an sgd head.")
@@ -114,25 +115,34 @@ public final class TrainerConfig extends ServiceConfig {
         return values.stream().map(String::trim).filter(v -> !v.isEmpty()).map(Integer::valueOf).toList();
     }
 
-    private static void validateHidden(String name, Object value) {
-        @SuppressWarnings("unchecked")
-        List<String> values = (List<String>) value;
-        for (String v : values) {
-            String t = v.trim();
-            if (t.isEmpty()) {
-                continue;
+    /** Validates {@link #SGD_HIDDEN}: a comma-separated list of layer sizes, possibly empty. */
+    private static final class LayerSizes implements ConfigDef.Validator {
+        @Override
+        public void ensureValid(String name, Object value) {
+            @SuppressWarnings("unchecked")
+            List<String> values = (List<String>) value;
+            for (String v : values) {
+                String t = v.trim();
+                if (t.isEmpty()) {
+                    continue;
+                }
+                int size;
+                try {
+                    size = Integer.parseInt(t);
+                } catch (NumberFormatException e) {
+                    throw new org.apache.kafka.common.config.ConfigException(name, value,
+                            "'" + t + "' is not a layer size (comma-separated positive integers)");
+                }
+                if (size < 1 || size > 4096) {
+                    throw new org.apache.kafka.common.config.ConfigException(name, value,
+                            "layer size " + size + " is not in [1, 4096]");
+                }
             }
-            int size;
-            try {
-                size = Integer.parseInt(t);
-            } catch (NumberFormatException e) {
-                throw new org.apache.kafka.common.config.ConfigException(name, value,
-                        "'" + t + "' is not a layer size (comma-separated positive integers)");
-            }
-            if (size < 1 || size > 4096) {
-                throw new org.apache.kafka.common.config.ConfigException(name, value,
-                        "layer size " + size + " is not in [1, 4096]");
-            }
+        }
+
+        @Override
+        public String toString() {
+            return "comma-separated sizes in [1,...,4096], or empty";
         }
     }
 

@@ -158,6 +158,7 @@ class TrainerTopologyTest {
         // given: a trainer whose tasks get sgd heads with small micro-batches
         TrainerConfig config = new TrainerConfig(Map.of(
                 TrainerConfig.HEAD_TYPE, "sgd",
+                TrainerConfig.SGD_HIDDEN, "16",
                 TrainerConfig.SGD_BATCH_SIZE, "4",
                 TrainerConfig.SGD_LEARNING_RATE, "0.02",
                 TrainerConfig.CANDIDATE_EVERY_EXAMPLES, "50",

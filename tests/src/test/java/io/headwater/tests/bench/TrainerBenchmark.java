@@ -61,7 +61,7 @@ import org.bytedeco.javacpp.Pointer;
  */
 public final class TrainerBenchmark {
     private static final String USAGE = "usage: TrainerBenchmark [--texts N] [--tasks N] [--per-task N] "
-            + "[--seconds S] [--heads lda,sgd] [--no-memory] [--sweep] [--out FILE]";
+            + "[--seconds S] [--heads lda,sgd] [--no-rates] [--no-memory] [--sweep] [--out FILE]";
     private static final int WORKING_SET = 256;
     /** Keeps the predictions of the timed loops observable. */
     private static long sink;
@@ -76,6 +76,7 @@ public final class TrainerBenchmark {
         double seconds = 3;
         boolean sweep = false;
         boolean memory = true;
+        boolean rates = true;
         List<HeadType> heads = List.of(HeadType.values());
         Path out = Path.of("tests", "target", "trainer-benchmark.txt");
         for (int i = 0; i < args.length; i++) {
@@ -86,6 +87,7 @@ public final class TrainerBenchmark {
                 case "--seconds" -> seconds = Double.parseDouble(args[++i]);
                 case "--sweep" -> sweep = true;
                 case "--no-memory" -> memory = false;
+                case "--no-rates" -> rates = false;
                 case "--heads" -> heads = Stream.of(args[++i].split(",")).map(HeadType::of).toList();
                 case "--out" -> out = Path.of(args[++i]);
                 case "--help", "-h" -> {
@@ -97,7 +99,7 @@ public final class TrainerBenchmark {
         }
         Map<String, String> results = new LinkedHashMap<>();
         try {
-            run(texts, tasks, perTask, seconds, heads, memory, sweep, results);
+            run(texts, tasks, perTask, seconds, heads, rates, memory, sweep, results);
         } catch (io.headwater.core.HeadwaterException e) {
             System.err.println("benchmark: " + e.getMessage());
             System.exit(1);
@@ -119,14 +121,14 @@ public final class TrainerBenchmark {
         System.out.println(key + ": " + value);
     }
 
-    static void run(int n, int tasks, int perTask, double seconds, List<HeadType> heads, boolean memory,
-                    boolean sweep, Map<String, String> results) throws IOException {
+    static void run(int n, int tasks, int perTask, double seconds, List<HeadType> heads, boolean rates,
+                    boolean memory, boolean sweep, Map<String, String> results) throws IOException {
         put(results, "cores", Integer.toString(Runtime.getRuntime().availableProcessors()));
         put(results, "sgd native threads", System.getProperty("headwater.sgd.threads", "1 (default)"));
         Data data = embed(n, results);
         double backboneRate = Double.parseDouble(results.get("baseline: backbone sentences/s"));
 
-        for (HeadType type : heads) {
+        for (HeadType type : rates ? heads : List.<HeadType>of()) {
             HeadOptions options = HeadOptions.defaults();
             String p = type.id() + ": ";
             put(results, p + "options", type == HeadType.SGD ? options.sgd().toString()
@@ -362,7 +364,6 @@ public final class TrainerBenchmark {
             put(results, p + "all tasks x state, MB", String.format("%.1f", tasks * perTaskState / 1e6));
             put(results, p + "changelog records / MB", changelogRecords + " / "
                     + String.format("%.1f", changelogBytes / 1e6));
-            driver.close();
             put(results, p + "state store on disk, MB", String.format("%.1f", size(dir) / 1e6));
         } finally {
             delete(dir);
@@ -416,6 +417,11 @@ public final class TrainerBenchmark {
         variants.put("replay ratio 0.25", base.withReplay(base.replayCapacity(), 0.25));
         variants.put("replay ratio 0.75", base.withReplay(base.replayCapacity(), 0.75));
         variants.put("replay capacity 2000", base.withReplay(2_000, base.replayRatio()));
+        variants.put("learning rate 0.1", base.withLearningRate(0.1));
+        variants.put("hidden [], learning rate 0.03", base.withHidden(List.of()).withLearningRate(0.03));
+        variants.put("hidden [], learning rate 0.1", base.withHidden(List.of()).withLearningRate(0.1));
+        variants.put("learning rate 0.03, replay ratio 0.75", base.withLearningRate(0.03)
+                .withReplay(base.replayCapacity(), 0.75));
         int d = data.xs.get(0).length;
         HeadOptions lda = HeadOptions.defaults();
         put(results, "sweep: lda defaults, accuracy first pass", String.format("%.3f",
