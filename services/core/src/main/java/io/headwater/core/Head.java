@@ -34,7 +34,8 @@ public interface Head {
 
     /**
      * Class probabilities for one embedding, in {@link #labels()} order (they sum to 1); an empty
-     * array when the head has no label yet.
+     * array when the head has learned nothing yet. The label {@link #predict} gives has the
+     * highest score.
      */
     double[] scores(float[] embedding);
 

@@ -326,7 +326,7 @@ public final class SgdHead implements Head {
         } else {
             float newBias = newClassBias();
             params = widenOutput(weights(), old, 0f, newBias);
-            float[] s = net.getUpdater().getStateViewArray().toFloatVector();
+            float[] s = floats(net.getUpdater().getStateViewArray());
             int n = weights.length;
             float[] m = widenOutput(Arrays.copyOfRange(s, 0, n), old, 0f, 0f);
             float[] v = widenOutput(Arrays.copyOfRange(s, n, 2 * n), old, 0f, 0f);
@@ -344,13 +344,18 @@ public final class SgdHead implements Head {
     /** The Java copy of the network's parameters, refreshed if a fit changed them. */
     private float[] weights() {
         if (weightsStale) {
-            INDArray p = net.params();
-            // The parameters are one dense array of their own; copying its buffer is several times
-            // faster than toFloatVector().
-            weights = p.data().length() == p.length() ? p.data().asFloat() : p.toFloatVector();
+            weights = floats(net.params());
             weightsStale = false;
         }
         return weights;
+    }
+
+    /**
+     * The values of an array that owns its whole buffer (the parameters, the updater state):
+     * copying the buffer is several times faster than {@code toFloatVector()}.
+     */
+    private static float[] floats(INDArray a) {
+        return a.data().length() == a.length() && a.offset() == 0 ? a.data().asFloat() : a.toFloatVector();
     }
 
     /**
@@ -507,7 +512,7 @@ public final class SgdHead implements Head {
         buf.putLong(learned).putInt(boostLeft).putInt(steps()).putInt(weights.length);
         putFloats(buf, weights, weights.length);
         if (net != null) {
-            float[] state = net.getUpdater().getStateViewArray().toFloatVector();
+            float[] state = floats(net.getUpdater().getStateViewArray());
             putFloats(buf, state, state.length);
         }
         buf.putInt(pending);

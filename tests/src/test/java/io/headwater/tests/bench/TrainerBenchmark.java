@@ -34,7 +34,6 @@ import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.test.TestRecord;
-import org.bytedeco.javacpp.Pointer;
 
 /**
  * Trainer benchmark (not a test). Real texts (the bundled fortunes, 43 classes, seeded order) are
@@ -49,8 +48,9 @@ import org.bytedeco.javacpp.Pointer;
  *   <li>the whole trainer topology on {@code TopologyTestDriver} (real RocksDB store), one task; the
  *       driver commits after every record, so every example is also a changelog write: the worst
  *       case of the real trainer, whose record cache absorbs updates between commits;</li>
- *   <li>memory of 1,000 tasks in one trainer: heap after GC, ND4J's off-heap bytes, the state store on
- *       disk and the changelog bytes, against the bound of the 256-task working set.</li>
+ *   <li>memory of 1,000 tasks in one trainer: heap after GC, the state store on disk and the
+ *       changelog bytes, against the bound of the 256-task working set (an sgd head's ND4J arrays
+ *       are off-heap and not in the heap figure: see {@code SgdHead.memoryBytes()}).</li>
  * </ol>
  * {@code --sweep} adds test-then-train accuracy and speed of sgd settings around the defaults.
  *
@@ -334,7 +334,6 @@ public final class TrainerBenchmark {
                 + (proposeEach ? "each proposed (working set can evict): " : "none proposed yet: ");
         Path dir = Files.createTempDirectory("trainer-bench");
         long heapBefore = heapAfterGc();
-        long offHeapBefore = Pointer.totalBytes();
         try (TopologyTestDriver driver = driver(config(type, proposeEach ? perTask : 500, dir))) {
             TestInputTopic<String, FeatureRecord> in = input(driver);
             TestOutputTopic<String, byte[]> candidates = driver.createOutputTopic(
@@ -351,14 +350,10 @@ public final class TrainerBenchmark {
                 candidates.readRecordsToList();
             }
             long heap = heapAfterGc() - heapBefore;
-            long offHeap = Pointer.totalBytes() - offHeapBefore;
             long changelogBytes = changelog.bytes;
             long changelogRecords = changelog.records;
             double perTaskState = changelog.latest.values().stream().mapToInt(Integer::intValue).average().orElse(0);
             put(results, p + "heap after GC, MB", String.format("%.1f", heap / 1e6));
-            if (type == HeadType.SGD) {
-                put(results, p + "ND4J off-heap, MB", String.format("%.1f", offHeap / 1e6));
-            }
             put(results, p + "state per task (latest changelog value), bytes", String.format("%.0f", perTaskState));
             put(results, p + "bound 256 x state, MB", String.format("%.1f", WORKING_SET * perTaskState / 1e6));
             put(results, p + "all tasks x state, MB", String.format("%.1f", tasks * perTaskState / 1e6));
