@@ -19,6 +19,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -77,8 +78,15 @@ final class DemoCommand implements Callable<Integer> {
             description = "Keep the services and /metrics up this many seconds after the summary, for a last scrape (default: ${DEFAULT-VALUE}).")
     int lingerSeconds;
 
+    @Option(names = "--report-dir", paramLabel = "DIR", defaultValue = "target/headwater-demo-report",
+            description = "Where to write the HTML report (accuracy over time, versions, throughput) at the end "
+                    + "(default: ${DEFAULT-VALUE}).")
+    Path reportDir;
+
     @Mixin
     ConnectionOptions connection;
+
+    private final DemoReport report = new DemoReport();
 
     private final AtomicBoolean stop = new AtomicBoolean();
     private List<io.headwater.core.HeadType> headTypes;
@@ -100,6 +108,8 @@ final class DemoCommand implements Callable<Integer> {
         props.putIfAbsent(ServingConfig.PORT, Integer.toString(Math.max(0, servingPort)));
         // A demo's stream ends: publish what is left after a few seconds, not the service default of 30.
         props.putIfAbsent(TrainerConfig.CANDIDATE_EVERY_MS, "5000");
+        // Both head types train side by side as challengers; the registry's gate picks each version.
+        props.putIfAbsent(TrainerConfig.HEAD_TYPE, "lda,sgd");
         // Validate every config before the broker starts, so a typo fails in a second.
         Pipeline.validate(props);
         headTypes = new TrainerConfig(props).headTypes();
@@ -165,6 +175,7 @@ final class DemoCommand implements Callable<Integer> {
             }
             summary(watcher, sent, labelCounts, meters);
             serving.ifPresent(s -> predictSome(s, data));
+            say("Report: " + report.write(reportDir, sent, elapsed()).toAbsolutePath().normalize());
             // Ctrl-C, or an interrupt of this thread (a test that runs the demo), ends the wait.
             long lingerUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(lingerSeconds);
             while (!stop.get() && System.nanoTime() < lingerUntil && !Thread.interrupted()) {
@@ -236,6 +247,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private void printUpdate(ModelUpdate u) {
+        report.add(u, elapsed());
         System.out.printf("[%6.1fs] %-11s v%-3d examples %6d   windowed accuracy %.3f (last %d)   %s sha256 %s%n",
                 elapsed(), u.task(), u.version(), u.metrics().examplesLearned(), u.metrics().windowedAccuracy(),
                 u.metrics().windowCount(), u.headType(), u.artifact().sha256().substring(0, 12));

@@ -17,8 +17,9 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "headwater", mixinStandardHelpOptions = true, version = "headwater 0.1.0",
         description = "Continual transfer learning on Kafka streams.",
-        subcommands = {DemoCommand.class, ProduceCommand.class, ServiceCommands.Extractor.class,
-            ServiceCommands.Trainer.class, ServiceCommands.Registry.class, ServiceCommands.Serving.class, ConfigDocsCommand.class, KeygenCommand.class,
+        subcommands = {DemoCommand.class, EvaluateCommand.class, ProduceCommand.class, ServiceCommands.Extractor.class,
+            ServiceCommands.Trainer.class, ServiceCommands.Registry.class, ServiceCommands.Serving.class, ConfigDocsCommand.class,
+            KeygenCommand.class,
             CommandLine.HelpCommand.class})
 public final class Headwater implements Callable<Integer> {
 
