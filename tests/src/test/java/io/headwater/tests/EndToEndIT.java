@@ -80,6 +80,7 @@ class EndToEndIT {
         props.put(TrainerConfig.STATE_DIR, Files.createTempDirectory("it-trainer").toString());
         props.put(RegistryConfig.STATE_DIR, Files.createTempDirectory("it-registry").toString());
         props.put(RegistryConfig.API_PORT, "0");
+        props.put(io.headwater.extractor.ExtractorConfig.CACHE_DIR, Files.createTempDirectory("it-cache").toString());
         clientProps = HeadwaterConfigs.clientProperties(HeadwaterConfigs.parse(HeadwaterConfigs.common(), props));
         pipeline = Pipeline.start(props, new SimpleMeterRegistry());
         watcher = new ModelUpdateWatcher(clientProps, topics, u -> { });

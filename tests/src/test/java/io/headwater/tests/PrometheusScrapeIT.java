@@ -92,7 +92,7 @@ class PrometheusScrapeIT {
         // given: the demo on the broker, lingering until this test interrupts it
         demo = new Thread(() -> Headwater.commandLine().execute("demo", "--max-examples", "300",
                 "--metrics-port", Integer.toString(demoPort), "--linger-seconds", "600", "--serving-port", "-1",
-                "-D", "registry.api.port=0",
+                "-D", "registry.api.port=0", "-D", "extractor.cache.dir=" + work.resolve("embedding-cache"),
                 "-b", broker.bootstrapServers()), "prometheus-it-demo");
         demo.start();
         // and: Prometheus with the shipped scrape config and rules, pointed at it

@@ -53,9 +53,21 @@ final class LearnProcessor implements Processor<String, FeatureRecord, String, M
     private final Map<String, TaskState> working = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, TaskState> eldest) {
-            return size() > WORKING_SET * types.size() && eldest.getValue().examplesSinceCandidate == 0;
+            if (size() <= WORKING_SET * types.size()) {
+                return false;
+            }
+            // Its state is in the store already; remember it if it still owes a time-triggered candidate.
+            if (eldest.getValue().examplesSinceCandidate > 0) {
+                pending.put(eldest.getKey(), eldest.getValue().lastCandidateAtMs);
+            }
+            return true;
         }
     };
+    /**
+     * States outside the working set that have examples not yet proposed, with when their last
+     * candidate was: loaded back from the store only when their time-triggered candidate is due.
+     */
+    private final Map<String, Long> pending = new LinkedHashMap<>();
 
     /** @param metrics shared by every processor instance (one per stream task) */
     LearnProcessor(TrainerConfig config, TrainerMetrics metrics) {
@@ -71,13 +83,14 @@ final class LearnProcessor implements Processor<String, FeatureRecord, String, M
         this.context = context;
         this.store = context.getStateStore(TrainerTopology.STATE_STORE);
         working.clear();
+        pending.clear();
         // Heads with examples not yet proposed (a restart between learning and proposing) must still
         // get their time-triggered candidate.
         try (KeyValueIterator<String, TaskState> it = store.all()) {
             while (it.hasNext()) {
                 KeyValue<String, TaskState> kv = it.next();
                 if (kv.value.examplesSinceCandidate > 0) {
-                    working.put(kv.key, kv.value);
+                    pending.put(kv.key, kv.value.lastCandidateAtMs);
                 }
             }
         }
@@ -130,7 +143,7 @@ final class LearnProcessor implements Processor<String, FeatureRecord, String, M
             meters.correct().increment();
         }
         if (state.examplesSinceCandidate >= config.candidateEveryExamples()) {
-            propose(state, System.currentTimeMillis());
+            propose(state, context.currentSystemTimeMs());
         }
         store.put(key, state);
         return true;
@@ -151,13 +164,14 @@ final class LearnProcessor implements Processor<String, FeatureRecord, String, M
     private TaskState state(String key, String task, HeadType type, FeatureRecord f) {
         TaskState s = working.get(key);
         if (s == null) {
+            pending.remove(key);
             s = store.get(key);
             if (s == null) {
                 Head head = type.create(f.embedding().length, config.headOptions());
                 s = new TaskState(task, head, new WindowedAccuracy(config.accuracyWindow()),
                         new DriftDetector(config.driftDelta(), 32, 10_000),
                         new BackboneRef(f.backboneId(), f.backboneSha256(), f.embedding().length), new TreeMap<>(),
-                        0, System.currentTimeMillis());
+                        0, context.currentSystemTimeMs());
                 LOG.info("New task {}: {} head on backbone {} ({} dims)", task, head.type().id(), f.backboneId(),
                         f.embedding().length);
             }
@@ -170,6 +184,17 @@ final class LearnProcessor implements Processor<String, FeatureRecord, String, M
         for (Map.Entry<String, TaskState> e : working.entrySet().toArray(Map.Entry[]::new)) {
             TaskState s = e.getValue();
             if (s.examplesSinceCandidate > 0 && now - s.lastCandidateAtMs >= config.candidateEveryMs()) {
+                propose(s, now);
+                store.put(e.getKey(), s);
+            }
+        }
+        for (Map.Entry<String, Long> e : pending.entrySet().toArray(Map.Entry[]::new)) {
+            if (now - e.getValue() < config.candidateEveryMs()) {
+                continue;
+            }
+            pending.remove(e.getKey());
+            TaskState s = store.get(e.getKey());
+            if (s != null && s.examplesSinceCandidate > 0) {
                 propose(s, now);
                 store.put(e.getKey(), s);
             }

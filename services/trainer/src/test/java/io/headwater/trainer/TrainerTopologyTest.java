@@ -228,4 +228,23 @@ class TrainerTopologyTest {
             assertThat(copy.head.export()).isEqualTo(store.get("a/sgd").head.export());
         }
     }
+
+    @Test
+    void shouldProposeForTasksOutsideTheWorkingSetWhenTheirTimeComes() {
+        // given: more young tasks than the working set holds, one example each
+        Random rnd = new Random(8);
+        int tasks = LearnProcessor.WORKING_SET + 20;
+        for (int t = 0; t < tasks; t++) {
+            features.pipeInput("task-" + t, feature(rnd, t, SHA));
+        }
+        assertThat(candidates.isEmpty()).isTrue();
+        // when
+        driver.advanceWallClockTime(Duration.ofSeconds(10));
+        // then: every task, evicted or not, proposed its one example once
+        List<ModelCandidate> out = candidates.readValuesToList();
+        assertThat(out).hasSize(tasks).allSatisfy(c -> assertThat(c.metrics().examplesLearned()).isEqualTo(1));
+        assertThat(out).extracting(ModelCandidate::task).doesNotHaveDuplicates();
+        driver.advanceWallClockTime(Duration.ofSeconds(10));
+        assertThat(candidates.isEmpty()).isTrue();
+    }
 }
