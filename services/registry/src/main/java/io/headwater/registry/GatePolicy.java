@@ -11,7 +11,9 @@ import java.util.regex.Pattern;
  * When a candidate may become a task's next version. The first version of a task needs
  * {@code firstMinExamples} learned examples; every later one needs at least {@code minWindow}
  * test-then-train predictions in its window, a windowed accuracy of at least {@code floor}, and no
- * more than {@code margin} below the current version's.
+ * more than {@code margin} below the current version's when it is of the current version's head
+ * type. A challenger (another head type) must be at least as good as the current version: the
+ * margin forgives the noise of one head's successive windows, not a switch to a worse head.
  *
  * @param margin           how much worse than the current version a candidate may be, in accuracy
  * @param minWindow        predictions the candidate's window must hold
@@ -22,7 +24,7 @@ record GatePolicy(double margin, int minWindow, double floor, long firstMinExamp
     static final String PREFIX = "registry.policy.";
 
     /** The first rule of the check that fails, or null when the candidate passes. */
-    String check(long examples, double accuracy, int windowCount, Double currentAccuracy) {
+    String check(long examples, double accuracy, int windowCount, Double currentAccuracy, boolean challenger) {
         if (currentAccuracy == null && examples < firstMinExamples) {
             return "min_examples: first version needs " + firstMinExamples + " examples, candidate has " + examples;
         }
@@ -31,6 +33,10 @@ record GatePolicy(double margin, int minWindow, double floor, long firstMinExamp
         }
         if (accuracy < floor) {
             return String.format("floor: windowed accuracy %.4f is below the floor %.4f", accuracy, floor);
+        }
+        if (currentAccuracy != null && challenger && accuracy < currentAccuracy) {
+            return String.format("gate: challenger's windowed accuracy %.4f does not reach the current version's %.4f",
+                    accuracy, currentAccuracy);
         }
         if (currentAccuracy != null && accuracy < currentAccuracy - margin) {
             return String.format("gate: windowed accuracy %.4f is worse than the current version's %.4f by more than %.4f",

@@ -120,7 +120,8 @@ final class RegistryProcessor implements Processor<String, byte[], String, byte[
             reason = "pinned: version " + control.pinnedVersion() + " is pinned";
         } else {
             reason = config.policies().forTask(task).check(c.metrics().examplesLearned(), c.metrics().windowedAccuracy(),
-                    c.metrics().windowCount(), cur == null ? null : cur.metrics().windowedAccuracy());
+                    c.metrics().windowCount(), cur == null ? null : cur.metrics().windowedAccuracy(),
+                    cur != null && !cur.headType().equals(c.headType()));
         }
         if (reason != null) {
             reject(task, reason, seen, where);

@@ -81,7 +81,12 @@ class RegistryTopologyTest {
     }
 
     static byte[] candidate(String task, long examples, double accuracy, int windowCount, byte[] artifact, int dimension) {
-        return Json.write(new ModelCandidate(1, task, "lda", List.of("no", "yes"), new BackboneRef("bb", SHA, dimension),
+        return candidate(task, "lda", examples, accuracy, windowCount, artifact, dimension);
+    }
+
+    static byte[] candidate(String task, String head, long examples, double accuracy, int windowCount, byte[] artifact,
+                            int dimension) {
+        return Json.write(new ModelCandidate(1, task, head, List.of("no", "yes"), new BackboneRef("bb", SHA, dimension),
                 Base64.getEncoder().encodeToString(artifact), ModelMetrics.of(examples, accuracy, 500, windowCount),
                 Map.of("0", examples - 1), "trainer", "2026-11-27T00:00:00Z", "2026-11-27T00:00:00Z", "d"));
     }
@@ -170,6 +175,22 @@ class RegistryTopologyTest {
         assertThat(rejected("gate")).isEqualTo(1);
         assertThat(rejected("floor")).isEqualTo(1);
         assertThat(rejected("min_examples")).isEqualTo(2);
+    }
+
+    @Test
+    void shouldMakeAChallengerBeatTheCurrentVersionOutright() throws Exception {
+        start(Map.of(RegistryConfig.GATE_MARGIN, "0.05"));
+        // when: lda v1, then an sgd challenger slightly worse, one better, then lda slightly worse again
+        candidates.pipeInput("a", candidate("a", "lda", 100, 0.90, 100, artifact(4, 0.1f), 4));
+        candidates.pipeInput("a", candidate("a", "sgd", 100, 0.89, 100, artifact(4, 0.2f), 4));
+        candidates.pipeInput("a", candidate("a", "sgd", 200, 0.92, 100, artifact(4, 0.3f), 4));
+        candidates.pipeInput("a", candidate("a", "lda", 200, 0.91, 100, artifact(4, 0.4f), 4));
+        candidates.pipeInput("a", candidate("a", "sgd", 300, 0.90, 100, artifact(4, 0.5f), 4));
+        // then: the margin forgives a head's own noise, not a switch to a worse head
+        assertThat(updates.readValuesToList()).extracting(u -> u.version() + ":" + u.headType())
+                .containsExactly("1:lda", "2:sgd", "3:sgd");
+        assertThat(history.readValuesToList()).extracting(ModelDecision::reasonCode)
+                .containsExactly("", "gate", "", "gate", "");
     }
 
     @Test
