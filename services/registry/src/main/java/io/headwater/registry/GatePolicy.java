@@ -12,19 +12,24 @@ import java.util.regex.Pattern;
  * {@code firstMinExamples} learned examples; every later one needs at least {@code minWindow}
  * test-then-train predictions in its window, a windowed accuracy of at least {@code floor}, and no
  * more than {@code margin} below the current version's when it is of the current version's head
- * type. A challenger (another head type) must be at least as good as the current version: the
+ * type, where the margin is widened to {@code noiseZ} standard errors of the difference of the two
+ * windows' accuracies when that is larger. Two windows are different examples: with 500
+ * predictions at 0.77 the difference of two equally good heads has a standard error of 0.027, so a
+ * fixed margin of 0.02 alone would reject a quarter of them, and after one lucky window nearly all. A challenger (another head type) must be at least as good as the current version: the
  * margin forgives the noise of one head's successive windows, not a switch to a worse head.
  *
  * @param margin           how much worse than the current version a candidate may be, in accuracy
  * @param minWindow        predictions the candidate's window must hold
  * @param floor            lowest windowed accuracy ever published
  * @param firstMinExamples examples the first version of a task must have learned
+ * @param noiseZ           standard errors of the windows' difference the margin is at least; 0 for none
  */
-record GatePolicy(double margin, int minWindow, double floor, long firstMinExamples) {
+record GatePolicy(double margin, int minWindow, double floor, long firstMinExamples, double noiseZ) {
     static final String PREFIX = "registry.policy.";
 
     /** The first rule of the check that fails, or null when the candidate passes. */
-    String check(long examples, double accuracy, int windowCount, Double currentAccuracy, boolean challenger) {
+    String check(long examples, double accuracy, int windowCount, Double currentAccuracy, int currentWindow,
+                 boolean challenger) {
         if (currentAccuracy == null && examples < firstMinExamples) {
             return "min_examples: first version needs " + firstMinExamples + " examples, candidate has " + examples;
         }
@@ -38,9 +43,14 @@ record GatePolicy(double margin, int minWindow, double floor, long firstMinExamp
             return String.format("gate: challenger's windowed accuracy %.4f does not reach the current version's %.4f",
                     accuracy, currentAccuracy);
         }
-        if (currentAccuracy != null && accuracy < currentAccuracy - margin) {
-            return String.format("gate: windowed accuracy %.4f is worse than the current version's %.4f by more than %.4f",
-                    accuracy, currentAccuracy, margin);
+        if (currentAccuracy != null) {
+            double noise = noiseZ * Math.sqrt(accuracy * (1 - accuracy) / Math.max(1, windowCount)
+                    + currentAccuracy * (1 - currentAccuracy) / Math.max(1, currentWindow));
+            double allowed = Math.max(margin, noise);
+            if (accuracy < currentAccuracy - allowed) {
+                return String.format("gate: windowed accuracy %.4f is worse than the current version's %.4f by more than %.4f",
+                        accuracy, currentAccuracy, allowed);
+            }
         }
         return null;
     }
@@ -87,7 +97,8 @@ record GatePolicy(double margin, int minWindow, double floor, long firstMinExamp
                     number(glob, fields, "margin", defaults.margin(), 0, 1),
                     (int) number(glob, fields, "min.window", defaults.minWindow(), 0, Integer.MAX_VALUE),
                     number(glob, fields, "floor", defaults.floor(), 0, 1),
-                    (long) number(glob, fields, "first.min.examples", defaults.firstMinExamples(), 1, Long.MAX_VALUE)))));
+                    (long) number(glob, fields, "first.min.examples", defaults.firstMinExamples(), 1, Long.MAX_VALUE),
+                    defaults.noiseZ()))));
             return new Book(defaults, out);
         }
 

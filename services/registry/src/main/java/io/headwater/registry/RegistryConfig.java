@@ -25,6 +25,7 @@ public final class RegistryConfig extends ServiceConfig {
     public static final String GATE_MIN_WINDOW = "registry.gate.min.window";
     public static final String GATE_FLOOR = "registry.gate.floor";
     public static final String GATE_FIRST_MIN_EXAMPLES = "registry.gate.first.min.examples";
+    public static final String GATE_NOISE_Z = "registry.gate.noise.z";
     public static final String API_PORT = "registry.api.port";
     public static final String API_ADVERTISED = "registry.api.advertised.host";
     public static final String ADMIN_TOKEN = "registry.admin.token";
@@ -46,6 +47,9 @@ public final class RegistryConfig extends ServiceConfig {
                     "No version with a windowed accuracy below this is published.")
             .define(GATE_FIRST_MIN_EXAMPLES, Type.LONG, 50L, Range.atLeast(1), Importance.MEDIUM,
                     "Examples a task's first version must have learned from.")
+            .define(GATE_NOISE_Z, Type.DOUBLE, 2.0, Range.between(0, 10), Importance.MEDIUM,
+                    "The margin is at least this many standard errors of the difference between the candidate's and the "
+                            + "current version's windowed accuracies (different examples, so noisy); 0 uses the margin alone.")
             .define(API_PORT, Type.INT, 9470, Range.between(-1, 65535), Importance.HIGH,
                     "Port of the registry's HTTP API (/tasks); 0 picks a free port, -1 turns the API off.")
             .define(API_ADVERTISED, Type.STRING, "", Importance.MEDIUM,
@@ -64,7 +68,8 @@ public final class RegistryConfig extends ServiceConfig {
     public RegistryConfig(Map<String, ?> props) {
         super(CONFIG, props);
         this.policies = GatePolicy.Book.parse(new GatePolicy(raw().getDouble(GATE_MARGIN), raw().getInt(GATE_MIN_WINDOW),
-                raw().getDouble(GATE_FLOOR), raw().getLong(GATE_FIRST_MIN_EXAMPLES)), raw().originals());
+                raw().getDouble(GATE_FLOOR), raw().getLong(GATE_FIRST_MIN_EXAMPLES), raw().getDouble(GATE_NOISE_Z)),
+                raw().originals());
         Password key = raw().getPassword(SIGNING_KEY);
         this.signingKey = key == null ? Optional.empty() : Optional.of(UpdateSignature.privateKey(SIGNING_KEY, key.value()));
         String advertised = raw().getString(API_ADVERTISED);

@@ -121,7 +121,7 @@ final class RegistryProcessor implements Processor<String, byte[], String, byte[
         } else {
             reason = config.policies().forTask(task).check(c.metrics().examplesLearned(), c.metrics().windowedAccuracy(),
                     c.metrics().windowCount(), cur == null ? null : cur.metrics().windowedAccuracy(),
-                    cur != null && !cur.headType().equals(c.headType()));
+                    cur == null ? 0 : cur.metrics().windowCount(), cur != null && !cur.headType().equals(c.headType()));
         }
         if (reason != null) {
             reject(task, reason, seen, where);

@@ -154,7 +154,7 @@ class RegistryTopologyTest {
 
     @Test
     void shouldGateOnMarginWindowFloorAndFirstExamples() throws Exception {
-        start(Map.of(RegistryConfig.GATE_MARGIN, "0.05", RegistryConfig.GATE_MIN_WINDOW, "100",
+        start(Map.of(RegistryConfig.GATE_MARGIN, "0.05", RegistryConfig.GATE_MIN_WINDOW, "100", RegistryConfig.GATE_NOISE_Z, "0",
                 RegistryConfig.GATE_FLOOR, "0.5", RegistryConfig.GATE_FIRST_MIN_EXAMPLES, "50"));
         // when
         candidates.pipeInput("a", candidate("a", 20, 0.9, 20, artifact(4, 0.1f), 4));    // too few examples
@@ -175,6 +175,19 @@ class RegistryTopologyTest {
         assertThat(rejected("gate")).isEqualTo(1);
         assertThat(rejected("floor")).isEqualTo(1);
         assertThat(rejected("min_examples")).isEqualTo(2);
+    }
+
+    @Test
+    void shouldWidenTheMarginToTheNoiseOfTwoWindows() throws Exception {
+        start(Map.of(RegistryConfig.GATE_MARGIN, "0.02"));
+        // when: a lucky window (0.806 over 500), then a head as good as before (0.77 over 500), then a worse one
+        candidates.pipeInput("a", candidate("a", 2000, 0.806, 500, artifact(4, 0.1f), 4));
+        candidates.pipeInput("a", candidate("a", 2500, 0.770, 500, artifact(4, 0.2f), 4));
+        candidates.pipeInput("a", candidate("a", 3000, 0.700, 500, artifact(4, 0.3f), 4));
+        // then: 2 standard errors of the difference are 0.052 at 0.77 over 500 predictions each
+        assertThat(updates.readValuesToList()).extracting(u -> u.metrics().examplesLearned()).containsExactly(2000L, 2500L);
+        List<ModelDecision> decisions = history.readValuesToList();
+        assertThat(decisions.get(2).reason()).startsWith("gate:").endsWith("by more than 0.0556");
     }
 
     @Test
