@@ -103,13 +103,21 @@ public final class HeadwaterConfigs {
         return false;
     }
 
+    /** What a validator accepts, for the reference table; a lambda's check is in the description. */
+    private static String validValues(ConfigDef.Validator v) {
+        if (v == null || v.toString().contains("$$Lambda")) {
+            return "";
+        }
+        return v.toString().replace("|", "\\|");
+    }
+
     /** The reference table of a config definition, in Markdown, for the README. */
     public static String toMarkdown(ConfigDef def) {
         StringBuilder b = new StringBuilder("| key | type | default | valid values | description |\n|---|---|---|---|---|\n");
         for (ConfigDef.ConfigKey k : new java.util.TreeMap<>(def.configKeys()).values()) {
             b.append("| `").append(k.name).append("` | ").append(k.type.toString().toLowerCase(java.util.Locale.ROOT))
                     .append(" | ").append(k.hasDefault() ? "`" + ConfigDef.convertToString(k.defaultValue, k.type) + "`" : "(required)")
-                    .append(" | ").append(k.validator == null ? "" : k.validator.toString().replace("|", "\\|"))
+                    .append(" | ").append(validValues(k.validator))
                     .append(" | ").append(k.documentation.replace("|", "\\|")).append(" |\n");
         }
         return b.toString();
