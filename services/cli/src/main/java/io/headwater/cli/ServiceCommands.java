@@ -11,8 +11,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.function.BiFunction;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -40,16 +40,16 @@ final class ServiceCommands {
     }
 
     /**
-     * Parses the service's config (a bad key stops here, before anything starts), then starts the
-     * service with its metrics server and health check, and runs until Ctrl-C.
+     * Starts a service (whose config the caller parsed first, so a bad key stops before anything
+     * starts) with its metrics server and health check, and runs it until Ctrl-C.
      */
-    static <C> Integer runStreamsService(String name, Map<String, String> props, Function<Map<String, String>, C> parse,
-                                         BiFunction<C, PrometheusMeterRegistry, StreamsService> start) throws Exception {
-        C config = parse.apply(props);
+    static <S extends AutoCloseable> Integer runService(String name, Map<String, String> props,
+                                                        Function<PrometheusMeterRegistry, S> start,
+                                                        Predicate<S> healthy) throws Exception {
         PrometheusMeterRegistry meters = Meters.registry(name);
         Optional<MetricsServer> server = Meters.serve(props, DEFAULT_METRICS_PORT, meters);
-        StreamsService s = start.apply(config, meters);
-        server.ifPresent(m -> m.addHealthCheck(name, s::healthy));
+        S s = start.apply(meters);
+        server.ifPresent(m -> m.addHealthCheck(name, () -> healthy.test(s)));
         return runUntilStopped(s, server);
     }
 
@@ -108,8 +108,9 @@ final class ServiceCommands {
 
         @Override
         public Integer call() throws Exception {
-            return runStreamsService("trainer", connection.props(), TrainerConfig::new,
-                    io.headwater.trainer.Trainer::start);
+            Map<String, String> props = connection.props();
+            TrainerConfig config = new TrainerConfig(props);
+            return runService("trainer", props, m -> io.headwater.trainer.Trainer.start(config, m), StreamsService::healthy);
         }
     }
 
@@ -123,13 +124,12 @@ final class ServiceCommands {
         public Integer call() throws Exception {
             Map<String, String> props = connection.props();
             RegistryConfig config = new RegistryConfig(props);
-            PrometheusMeterRegistry meters = Meters.registry("registry");
-            Optional<MetricsServer> server = Meters.serve(props, DEFAULT_METRICS_PORT, meters);
-            io.headwater.registry.Registry registry = io.headwater.registry.Registry.start(config, meters);
-            server.ifPresent(m -> m.addHealthCheck("registry", registry::healthy));
-            registry.apiPort().ifPresent(p -> System.err.println("headwater: registry API on http://localhost:" + p
-                    + "/tasks"));
-            return runUntilStopped(registry, server);
+            return runService("registry", props, m -> {
+                io.headwater.registry.Registry registry = io.headwater.registry.Registry.start(config, m);
+                registry.apiPort().ifPresent(p -> System.err.println("headwater: registry API on http://localhost:" + p
+                        + "/tasks"));
+                return registry;
+            }, io.headwater.registry.Registry::healthy);
         }
     }
 

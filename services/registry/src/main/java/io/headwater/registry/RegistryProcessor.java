@@ -134,10 +134,10 @@ final class RegistryProcessor implements Processor<String, byte[], String, byte[
                 new ModelUpdate.Artifact(HeadArtifact.FORMAT, seen.artifactSha256(), valid.artifact().length, c.artifact()),
                 c.metrics(), new ModelUpdate.Provenance(c.featureOffsets(), c.trainer(), c.createdAt(), c.configDigest()),
                 now, ModelUpdate.PROMOTED, 0, null);
-        publish(record, update);
+        ModelUpdate published = publish(record, update);
         promoted.increment();
         since(c.oldestExampleAt()).ifPresent(exampleToVersion::record);
-        decide(record, control, ModelDecision.PROMOTED, "", update, seen, "gate");
+        decide(record, control, ModelDecision.PROMOTED, "", published, seen, "gate");
         LOG.info("Published task {} version {}: {} head, {} examples, windowed accuracy {}", task, version,
                 c.headType(), c.metrics().examplesLearned(), String.format(Locale.ROOT, "%.3f",
                         c.metrics().windowedAccuracy()));
@@ -187,10 +187,9 @@ final class RegistryProcessor implements Processor<String, byte[], String, byte[
                         || (cur.sourceVersion() == cmd.version() && !ModelUpdate.PROMOTED.equals(cur.origin()));
                 ModelUpdate update = null;
                 if (!(alreadyServing && cmd.action() == RegistryCommand.Action.PIN)) {
-                    update = target.republish(cur.version() + 1, cur.version(),
+                    update = publish(record, target.republish(cur.version() + 1, cur.version(),
                             cmd.action() == RegistryCommand.Action.PIN ? ModelUpdate.PIN : ModelUpdate.ROLLBACK,
-                            Instant.now().toString());
-                    publish(record, update);
+                            Instant.now().toString()));
                 }
                 if (cmd.action() == RegistryCommand.Action.ROLLBACK) {
                     rollbacks.increment();
@@ -205,7 +204,8 @@ final class RegistryProcessor implements Processor<String, byte[], String, byte[
         }
     }
 
-    private void publish(Record<String, byte[]> record, ModelUpdate unsigned) {
+    /** Signs (when the registry has a key), stores and forwards an update; returns what was published. */
+    private ModelUpdate publish(Record<String, byte[]> record, ModelUpdate unsigned) {
         ModelUpdate update = config.signingKey()
                 .map(k -> UpdateSignature.sign(unsigned, config.signingKeyId(), k)).orElse(unsigned);
         current.put(update.task(), update);
@@ -214,15 +214,15 @@ final class RegistryProcessor implements Processor<String, byte[], String, byte[
                 RegistryTopology.UPDATES_SINK);
         published.increment();
         lastPublished.set(System.currentTimeMillis() / 1000);
+        return update;
     }
 
     /** Records a decision in model-history and stores the task's control with its sequence advanced. */
     private void decide(Record<String, byte[]> record, TaskControl control, String decision, String reason,
                         ModelUpdate update, ModelDecision.Candidate seen, String actor) {
         TaskControl next = control.next();
-        ModelUpdate stored = update == null ? null : current.get(update.task());
         ModelDecision d = new ModelDecision(ModelDecision.FORMAT_VERSION, record.key(), next.decisions(), decision, reason,
-                stored == null ? 0 : stored.version(), seen, stored, actor, Instant.now().toString());
+                update == null ? 0 : update.version(), seen, update, actor, Instant.now().toString());
         controls.put(record.key(), next);
         context.forward(new Record<>(Topics.historyKey(record.key(), d.sequence()), Json.write(d), record.timestamp()),
                 RegistryTopology.HISTORY_SINK);
