@@ -59,6 +59,8 @@ class EndToEndIT {
     static final Map<String, Integer> EXAMPLES_PER_TASK = Map.of("spam", 1_000, "fine-foods", 1_500);
     static final Map<String, Double> ACCURACY_FLOOR = Map.of("spam", 0.90, "fine-foods", 0.72);
     static final long SEED = 42;
+    /** Both head types train every task, as challengers; the registry's gate picks each version. */
+    static final List<String> HEADS = List.of("lda", "sgd");
 
     EmbeddedKafkaBroker broker;
     Pipeline pipeline;
@@ -76,6 +78,7 @@ class EndToEndIT {
         props.put(HeadwaterConfigs.BOOTSTRAP_SERVERS, broker.bootstrapServers());
         props.put(HeadwaterConfigs.TOPIC_PREFIX, topics.prefix());
         props.put(TrainerConfig.CANDIDATE_EVERY_EXAMPLES, "250");
+        props.put(TrainerConfig.HEAD_TYPE, String.join(",", HEADS));
         props.put(TrainerConfig.CANDIDATE_EVERY_MS, "3000");
         props.put(TrainerConfig.STATE_DIR, Files.createTempDirectory("it-trainer").toString());
         props.put(RegistryConfig.STATE_DIR, Files.createTempDirectory("it-registry").toString());
@@ -124,7 +127,8 @@ class EndToEndIT {
     }
 
     private boolean allLearned() {
-        return validIds.entrySet().stream().allMatch(e -> watcher.decidedOn(e.getKey(), "lda", e.getValue().size()));
+        return validIds.entrySet().stream().allMatch(e -> HEADS.stream()
+                .allMatch(head -> watcher.decidedOn(e.getKey(), head, e.getValue().size())));
     }
 
     @AfterAll
@@ -144,14 +148,18 @@ class EndToEndIT {
     }
 
     @Test
-    void shouldCountEveryValidExampleExactlyOnceInTheLastCandidate() {
+    void shouldCountEveryValidExampleExactlyOnceInEachHeadsLastCandidate() {
         for (var e : validIds.entrySet()) {
-            List<ModelDecision> decisions = watcher.decisions(e.getKey());
-            ModelDecision last = decisions.get(decisions.size() - 1);
-            assertThat(last.candidate().metrics().examplesLearned()).as(e.getKey()).isEqualTo(e.getValue().size());
-            // No candidate ever counts more than was produced, and counts only grow.
-            assertThat(decisions).extracting(d -> d.candidate().metrics().examplesLearned()).isSorted()
-                    .allSatisfy(n -> assertThat(n).isLessThanOrEqualTo((long) e.getValue().size()));
+            for (String head : HEADS) {
+                List<ModelDecision> decisions = watcher.decisions(e.getKey()).stream()
+                        .filter(d -> head.equals(d.candidate().headType())).toList();
+                ModelDecision last = decisions.get(decisions.size() - 1);
+                assertThat(last.candidate().metrics().examplesLearned()).as(e.getKey() + " " + head)
+                        .isEqualTo(e.getValue().size());
+                // No candidate ever counts more than was produced, and counts only grow.
+                assertThat(decisions).extracting(d -> d.candidate().metrics().examplesLearned()).isSorted()
+                        .allSatisfy(n -> assertThat(n).isLessThanOrEqualTo((long) e.getValue().size()));
+            }
             ModelUpdate newest = watcher.latest(e.getKey()).orElseThrow();
             assertThat(newest.metrics().examplesLearned()).isLessThanOrEqualTo(e.getValue().size());
         }
