@@ -93,36 +93,49 @@ final class PromqlParts {
 
     private static List<String> splitAtWords(String e, List<String> words) {
         List<String> out = new ArrayList<>();
-        int depth = 0;
         int start = 0;
-        for (int i = 0; i < e.length(); i++) {
-            char c = e.charAt(i);
-            if (c == '"') {
-                i = skipString(e, i);
-            } else if (c == '(' || c == '{' || c == '[') {
-                depth++;
-            } else if (c == ')' || c == '}' || c == ']') {
-                depth--;
-            } else if (depth == 0 && (i == 0 || !identifier(e.charAt(i - 1)))) {
-                for (String w : words) {
-                    int end = i + w.length();
-                    if (e.startsWith(w, i) && end < e.length() && !identifier(e.charAt(end)) && i > 0) {
-                        out.add(e.substring(start, i).trim());
-                        start = end;
-                        i = end - 1;
-                        break;
-                    }
-                }
-            }
+        for (int[] w = firstTopLevel(e, 0, i -> wordAt(e, i, words)); w != null;
+                w = firstTopLevel(e, w[0] + w[1], i -> wordAt(e, i, words))) {
+            out.add(e.substring(start, w[0]).trim());
+            start = w[0] + w[1];
         }
         out.add(e.substring(start).trim());
         return out;
     }
 
+    /** Length of the set operator word ({@code or}, ...) standing alone at {@code i} after the start, else 0. */
+    private static int wordAt(String e, int i, List<String> words) {
+        if (i == 0 || identifier(e.charAt(i - 1))) {
+            return 0;
+        }
+        for (String w : words) {
+            int end = i + w.length();
+            if (e.startsWith(w, i) && end < e.length() && !identifier(e.charAt(end))) {
+                return w.length();
+            }
+        }
+        return 0;
+    }
+
     /** The position and length of the first comparison operator outside brackets, or null. */
     private static int[] comparison(String e) {
+        return firstTopLevel(e, 0, i -> {
+            for (String op : COMPARISONS) {
+                if (e.startsWith(op, i)) {
+                    return op.length();
+                }
+            }
+            return 0;
+        });
+    }
+
+    /**
+     * The first position at or after {@code from}, outside brackets and string literals, where
+     * {@code match} gives a length above 0, with that length; null when there is none.
+     */
+    private static int[] firstTopLevel(String e, int from, java.util.function.IntUnaryOperator match) {
         int depth = 0;
-        for (int i = 0; i < e.length(); i++) {
+        for (int i = from; i < e.length(); i++) {
             char c = e.charAt(i);
             if (c == '"') {
                 i = skipString(e, i);
@@ -131,10 +144,9 @@ final class PromqlParts {
             } else if (c == ')' || c == '}' || c == ']') {
                 depth--;
             } else if (depth == 0) {
-                for (String op : COMPARISONS) {
-                    if (e.startsWith(op, i)) {
-                        return new int[] {i, op.length()};
-                    }
+                int length = match.applyAsInt(i);
+                if (length > 0) {
+                    return new int[] {i, length};
                 }
             }
         }

@@ -83,6 +83,22 @@ public record DenseLayer(int inputs, int outputs, float[] weights, float[] bias,
         return out;
     }
 
+    /** Turns logits into probabilities, in place (shifted by the maximum, so large logits do not overflow). */
+    static void softmaxInPlace(double[] v) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (double x : v) {
+            max = Math.max(max, x);
+        }
+        double sum = 0;
+        for (int i = 0; i < v.length; i++) {
+            v[i] = Math.exp(v[i] - max);
+            sum += v[i];
+        }
+        for (int i = 0; i < v.length; i++) {
+            v[i] /= sum;
+        }
+    }
+
     static void softmaxInPlace(float[] v) {
         float max = Float.NEGATIVE_INFINITY;
         for (float x : v) {

@@ -103,19 +103,10 @@ public final class SoftmaxRegression {
     }
 
     private static void probabilities(double[][] v, double[] bias, double scale, SparseVector x, double[] p) {
-        double max = Double.NEGATIVE_INFINITY;
         for (int c = 0; c < v.length; c++) {
             p[c] = scale * x.dot(v[c]) + bias[c];
-            max = Math.max(max, p[c]);
         }
-        double sum = 0;
-        for (int c = 0; c < v.length; c++) {
-            p[c] = Math.exp(p[c] - max);
-            sum += p[c];
-        }
-        for (int c = 0; c < v.length; c++) {
-            p[c] /= sum;
-        }
+        DenseLayer.softmaxInPlace(p);
     }
 
     /** Labels seen in training, sorted. */

@@ -89,6 +89,8 @@ public final class SgdHead implements Head {
     /** A copy of the network's parameters for prediction; DL4J's layout: per layer W (nIn x nOut, 'f' order), b. */
     private float[] weights = new float[0];
     private boolean weightsStale;
+    /** {@link #export()} of the current weights, for predictions; null until needed after a change. */
+    private HeadArtifact forward;
 
     SgdHead(int dimension, SgdOptions options) {
         if (dimension < 1) {
@@ -175,14 +177,7 @@ public final class SgdHead implements Head {
         if (learned == 0) {
             return Optional.empty();
         }
-        float[] z = logits(embedding);
-        int best = 0;
-        for (int i = 1; i < z.length; i++) {
-            if (z[i] > z[best]) {
-                best = i;
-            }
-        }
-        return Optional.of(labels.get(best));
+        return Optional.of(labels.get(forward(embedding).predict(embedding)));
     }
 
     /** Softmax probabilities in {@link #labels()} order; empty when nothing has been learned. */
@@ -191,50 +186,26 @@ public final class SgdHead implements Head {
         if (learned == 0) {
             return new double[0];
         }
-        float[] z = logits(embedding);
-        float max = Float.NEGATIVE_INFINITY;
-        for (float v : z) {
-            max = Math.max(max, v);
-        }
-        double[] p = new double[z.length];
-        double sum = 0;
-        for (int i = 0; i < z.length; i++) {
-            p[i] = Math.exp(z[i] - max);
-            sum += p[i];
-        }
+        float[] p = forward(embedding).probabilities(embedding);
+        double[] out = new double[p.length];
         for (int i = 0; i < p.length; i++) {
-            p[i] /= sum;
+            out[i] = p[i];
         }
-        return p;
+        return out;
     }
 
-    /** The output layer's pre-softmax values, from the Java copy of the weights. */
-    private float[] logits(float[] x) {
+    /**
+     * The head as its portable artifact, which predicts in plain Java (cheaper than a DL4J call per
+     * example); rebuilt only after a step or a new label changed the weights.
+     */
+    private HeadArtifact forward(float[] x) {
         if (x.length != dimension) {
             throw new BadRecordException("embedding has " + x.length + " values, the head expects " + dimension);
         }
-        float[] weights = weights();
-        float[] v = x;
-        int offset = 0;
-        List<Integer> sizes = layerSizes(labels.size());
-        for (int l = 0; l < sizes.size(); l++) {
-            int in = v.length;
-            int out = sizes.get(l);
-            float[] next = new float[out];
-            int bias = offset + in * out;
-            boolean hidden = l < sizes.size() - 1;
-            for (int o = 0; o < out; o++) {
-                double acc = weights[bias + o];
-                int col = offset + o * in;
-                for (int i = 0; i < in; i++) {
-                    acc += weights[col + i] * v[i];
-                }
-                next[o] = hidden ? (float) Math.max(0, acc) : (float) acc;
-            }
-            offset = bias + out;
-            v = next;
+        if (forward == null || weightsStale) {
+            forward = export();
         }
-        return v;
+        return forward;
     }
 
     private List<Integer> layerSizes(int classes) {
@@ -344,6 +315,7 @@ public final class SgdHead implements Head {
         net = network(labels.size(), params, state, steps);
         weights = params;
         weightsStale = false;
+        forward = null;
     }
 
     /** The Java copy of the network's parameters, refreshed if a fit changed them. */
@@ -351,6 +323,7 @@ public final class SgdHead implements Head {
         if (weightsStale) {
             weights = floats(net.params());
             weightsStale = false;
+            forward = null;
         }
         return weights;
     }
