@@ -129,7 +129,10 @@ final class LearnProcessor implements Processor<String, FeatureRecord, String, M
         Optional<String> predicted = state.head.predict(f.embedding());
         boolean hit = predicted.isPresent() && predicted.get().equals(f.label());
         state.window.record(hit);
-        if (predicted.isPresent() && state.drift.add(hit ? 0 : 1)) {
+        double errorBefore = state.drift.mean();
+        // A change the detector reports is drift only when the error rate rose; a fall is the head
+        // learning (a young head) or recovering (after a change), and is not answered.
+        if (predicted.isPresent() && state.drift.add(hit ? 0 : 1) && state.drift.mean() > errorBefore) {
             drift(state, meters);
         }
         state.head.learn(f.embedding(), f.label());
@@ -151,6 +154,7 @@ final class LearnProcessor implements Processor<String, FeatureRecord, String, M
 
     private void drift(TaskState state, TrainerMetrics.PerHead meters) {
         state.lastDriftAt = state.head.examplesLearned();
+        state.driftDetections++;
         meters.drift().increment();
         LOG.warn("Drift in task {} ({} head) after {} examples: error rate now {} over the last {} predictions{}",
                 state.task, state.head.type().id(), state.lastDriftAt,
@@ -208,7 +212,7 @@ final class LearnProcessor implements Processor<String, FeatureRecord, String, M
         ModelCandidate c = new ModelCandidate(ModelCandidate.FORMAT_VERSION, s.task, s.head.type().id(),
                 artifact.labels(), s.backbone, Base64.getEncoder().encodeToString(artifact.encode()),
                 new ModelMetrics(s.head.examplesLearned(), s.window.accuracy(), s.window.size(), s.window.count(),
-                        s.drift.detections(), s.lastDriftAt),
+                        s.driftDetections, s.lastDriftAt),
                 offsets, config.applicationId(), Instant.ofEpochMilli(now).toString(),
                 Instant.ofEpochMilli(s.oldestUnproposedAtMs).toString(), configDigest);
         context.forward(new Record<>(s.task, c, now));

@@ -41,6 +41,8 @@ final class TaskState {
     long oldestUnproposedAtMs;
     /** Examples learned when drift was last detected; 0 when never. */
     long lastDriftAt;
+    /** Changes the detector reported that raised the error rate (its falls are the head learning). */
+    long driftDetections;
 
     TaskState(String task, Head head, WindowedAccuracy window, DriftDetector drift, BackboneRef backbone,
               Map<Integer, Long> featureOffsets, long examplesSinceCandidate, long lastCandidateAtMs) {
@@ -64,11 +66,11 @@ final class TaskState {
         byte[] headType = head.type().id().getBytes(StandardCharsets.UTF_8);
         byte[] bbId = backbone.id().getBytes(StandardCharsets.UTF_8);
         byte[] bbSha = backbone.sha256().getBytes(StandardCharsets.UTF_8);
-        int size = 4 + 8 + 8 + 8 + 8 + 4 + taskBytes.length + 4 + headType.length + 4 + bbId.length + 4 + bbSha.length + 4
+        int size = 4 + 8 + 8 + 8 + 8 + 8 + 4 + taskBytes.length + 4 + headType.length + 4 + bbId.length + 4 + bbSha.length + 4
                 + 4 + featureOffsets.size() * 12 + window.encodedSize() + drift.encodedSize() + head.encodedSize();
         ByteBuffer buf = ByteBuffer.allocate(size);
         buf.putInt(FORMAT_VERSION).putLong(examplesSinceCandidate).putLong(lastCandidateAtMs)
-                .putLong(oldestUnproposedAtMs).putLong(lastDriftAt);
+                .putLong(oldestUnproposedAtMs).putLong(lastDriftAt).putLong(driftDetections);
         buf.putInt(taskBytes.length).put(taskBytes).putInt(headType.length).put(headType);
         buf.putInt(bbId.length).put(bbId).putInt(bbSha.length).put(bbSha).putInt(backbone.dimension());
         buf.putInt(featureOffsets.size());
@@ -91,6 +93,7 @@ final class TaskState {
         long lastAt = buf.getLong();
         long oldest = buf.getLong();
         long lastDrift = buf.getLong();
+        long detections = buf.getLong();
         String task = string(buf);
         HeadType type = HeadType.of(string(buf));
         BackboneRef backbone = new BackboneRef(string(buf), string(buf), buf.getInt());
@@ -105,6 +108,7 @@ final class TaskState {
         TaskState s = new TaskState(task, head, window, drift, backbone, offsets, since, lastAt);
         s.oldestUnproposedAtMs = oldest;
         s.lastDriftAt = lastDrift;
+        s.driftDetections = detections;
         return s;
     }
 

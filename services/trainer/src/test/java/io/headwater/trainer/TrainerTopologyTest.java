@@ -167,8 +167,9 @@ class TrainerTopologyTest {
             features.pipeInput("a", f);
         }
         // then
+        // then: the flip is reported once; the head's recovery afterwards (the error rate falling) is not drift
         double detections = meters.get("headwater.trainer.drift.detections").tag("head", "lda").counter().count();
-        assertThat(detections).isGreaterThanOrEqualTo(1);
+        assertThat(detections).isEqualTo(1);
         List<ModelCandidate> out = candidates.readValuesToList();
         ModelCandidate before = out.get(19);
         ModelCandidate last = out.get(out.size() - 1);
