@@ -48,18 +48,52 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
     /** Starts a broker on free loopback ports with its data in a temporary directory, deleted on close. */
     public static EmbeddedKafkaBroker start() {
-        try {
-            return start(Files.createTempDirectory("headwater-kafka-"), true);
-        } catch (IOException e) {
-            throw new FatalException("Failed to create a temporary directory for the embedded broker", e);
-        }
+        return builder().start();
     }
 
-    /** Starts a broker with its data in {@code logDir}. */
+    /** Starts a broker on free loopback ports with its data in {@code logDir}. */
     public static EmbeddedKafkaBroker start(Path logDir, boolean deleteOnClose) {
+        return builder().logDir(logDir).deleteOnClose(deleteOnClose).start();
+    }
+
+    /** Options: fixed ports, a data directory kept across restarts, extra broker settings. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Runs a broker until the process is killed, for tests that must kill, stall or restart the broker
+     * itself: {@code EmbeddedKafkaBroker PORT CONTROLLER_PORT DATA_DIR [key=value ...]}. Started again
+     * with the same arguments, it comes back with its topics, offsets and transactions. Prints
+     * {@code READY host:port} on standard output once it serves.
+     */
+    public static void main(String[] args) throws InterruptedException {
+        if (args.length < 3) {
+            System.err.println("usage: EmbeddedKafkaBroker PORT CONTROLLER_PORT DATA_DIR [key=value ...]");
+            System.exit(2);
+        }
+        Builder b = builder().port(Integer.parseInt(args[0])).controllerPort(Integer.parseInt(args[1]))
+                .logDir(Path.of(args[2])).deleteOnClose(false);
+        for (int i = 3; i < args.length; i++) {
+            int eq = args[i].indexOf('=');
+            if (eq < 1) {
+                System.err.println("not key=value: " + args[i]);
+                System.exit(2);
+            }
+            b.property(args[i].substring(0, eq), args[i].substring(eq + 1));
+        }
+        EmbeddedKafkaBroker broker = b.start();
+        Runtime.getRuntime().addShutdownHook(new Thread(broker::close));
+        System.out.println("READY " + broker.bootstrapServers());
+        System.out.flush();
+        Thread.currentThread().join();
+    }
+
+    private static EmbeddedKafkaBroker start(Builder b) {
         long t0 = System.nanoTime();
-        int port = freePort();
-        int controllerPort = freePort();
+        Path logDir = b.logDir;
+        int port = b.port == 0 ? freePort() : b.port;
+        int controllerPort = b.controllerPort == 0 ? freePort() : b.controllerPort;
         Properties p = new Properties();
         p.put("process.roles", "broker,controller");
         p.put("node.id", "1");
@@ -83,13 +117,15 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         // The cleaner's dedupe buffer defaults to 128 MB of heap; compacted topics here are small.
         p.put("log.cleaner.dedupe.buffer.size", Integer.toString(2 * 1024 * 1024));
         p.put("message.max.bytes", Integer.toString(Topics.MODEL_MAX_BYTES + 1024));
+        p.putAll(b.properties);
         try {
-            Path config = logDir.resolve("server.properties");
             Files.createDirectories(logDir);
+            Path config = logDir.resolve("server.properties");
             try (OutputStream out = Files.newOutputStream(config)) {
                 p.store(out, "Headwater embedded broker");
             }
             ByteArrayOutputStream formatOut = new ByteArrayOutputStream();
+            // A directory formatted before keeps its cluster id, topics and offsets.
             int rc = StorageTool.execute(new String[] {"format", "-t", Uuid.randomUuid().toString(), "-c",
                 config.toString(), "--ignore-formatted"}, new PrintStream(formatOut, true, StandardCharsets.UTF_8));
             if (rc != 0) {
@@ -100,13 +136,67 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             server.startup();
             LOG.info("Embedded Kafka broker up on 127.0.0.1:{} in {} ms (data in {})", port,
                     (System.nanoTime() - t0) / 1_000_000, logDir);
-            return new EmbeddedKafkaBroker(server, logDir, port, deleteOnClose);
+            return new EmbeddedKafkaBroker(server, logDir, port, b.deleteOnClose);
         } catch (IOException e) {
             throw new FatalException("Failed to start the embedded broker in " + logDir, e);
         }
     }
 
-    private static int freePort() {
+    /** Options of an {@link EmbeddedKafkaBroker}; every one has a default. */
+    public static final class Builder {
+        private int port;
+        private int controllerPort;
+        private Path logDir;
+        private boolean deleteOnClose = true;
+        private final Properties properties = new Properties();
+
+        private Builder() {
+        }
+
+        /** The client listener's loopback port; 0 (the default) picks a free one. */
+        public Builder port(int port) {
+            this.port = port;
+            return this;
+        }
+
+        /** The KRaft controller listener's loopback port; 0 (the default) picks a free one. */
+        public Builder controllerPort(int port) {
+            this.controllerPort = port;
+            return this;
+        }
+
+        /** Where the broker keeps its data; default a new temporary directory. */
+        public Builder logDir(Path dir) {
+            this.logDir = java.util.Objects.requireNonNull(dir, "dir cannot be null");
+            return this;
+        }
+
+        /** Whether close() deletes the data directory (default true). */
+        public Builder deleteOnClose(boolean delete) {
+            this.deleteOnClose = delete;
+            return this;
+        }
+
+        /** A broker setting on top of the embedded defaults (e.g. {@code message.max.bytes}). */
+        public Builder property(String key, String value) {
+            properties.put(key, value);
+            return this;
+        }
+
+        public EmbeddedKafkaBroker start() {
+            if (logDir == null) {
+                try {
+                    logDir = Files.createTempDirectory("headwater-kafka-");
+                } catch (IOException e) {
+                    throw new FatalException("Failed to create a temporary directory for the embedded broker", e);
+                }
+            }
+            return EmbeddedKafkaBroker.start(this);
+        }
+    }
+
+    /** A loopback port that was free a moment ago. */
+    public static int freePort() {
         try (ServerSocket s = new ServerSocket(0)) {
             s.setReuseAddress(true);
             return s.getLocalPort();
