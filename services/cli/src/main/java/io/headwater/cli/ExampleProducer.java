@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -37,6 +38,14 @@ public final class ExampleProducer implements AutoCloseable {
 
     /** Sends one line under the task; returns true when it was a JSON object. */
     public boolean send(String task, Datasets.Line line) {
+        return send(task, line, (metadata, error) -> { });
+    }
+
+    /**
+     * Sends one line under the task and calls {@code onAck} once the cluster acknowledged it (all
+     * in-sync replicas have it) or the send failed for good; returns true when it was a JSON object.
+     */
+    public boolean send(String task, Datasets.Line line, Callback onAck) {
         byte[] value;
         if (line.json().isPresent()) {
             ObjectNode node = ((ObjectNode) line.json().get().deepCopy()).put("task", task);
@@ -44,7 +53,7 @@ public final class ExampleProducer implements AutoCloseable {
         } else {
             value = line.raw().getBytes(StandardCharsets.UTF_8);
         }
-        last = producer.send(new ProducerRecord<>(topics.examples().name(), task, value));
+        last = producer.send(new ProducerRecord<>(topics.examples().name(), task, value), onAck);
         return line.json().isPresent();
     }
 

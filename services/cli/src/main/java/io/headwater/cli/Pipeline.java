@@ -3,7 +3,6 @@ package io.headwater.cli;
 import io.headwater.backbone.Backbone;
 import io.headwater.extractor.Extractor;
 import io.headwater.extractor.ExtractorConfig;
-import io.headwater.kafka.HeadwaterConfigs;
 import io.headwater.kafka.StreamsService;
 import io.headwater.kafka.Topics;
 import io.headwater.registry.Registry;
@@ -57,8 +56,7 @@ public final class Pipeline implements AutoCloseable {
         RegistryConfig registryConfig = new RegistryConfig(props);
         Topics topics = Topics.withPrefix(extractorConfig.topicPrefix());
         try (Admin admin = Admin.create(extractorConfig.clientProperties())) {
-            Topics.ensure(admin, topics.all(), extractorConfig.raw().getInt(HeadwaterConfigs.TOPIC_PARTITIONS),
-                    extractorConfig.raw().getShort(HeadwaterConfigs.TOPIC_REPLICATION_FACTOR));
+            Topics.ensure(admin, topics.all(), extractorConfig.topicSettings());
         }
         Backbone backbone = Backbone.load(extractorConfig.backboneSpec());
         Extractor extractor = new Extractor(extractorConfig, backbone, meters);

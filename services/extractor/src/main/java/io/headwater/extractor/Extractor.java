@@ -6,7 +6,6 @@ import io.headwater.kafka.DeadLetters;
 import io.headwater.kafka.Example;
 import io.headwater.kafka.ExampleParser;
 import io.headwater.kafka.FeatureRecord;
-import io.headwater.kafka.HeadwaterConfigs;
 import io.headwater.kafka.Topics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -137,8 +136,7 @@ public final class Extractor implements Runnable, AutoCloseable {
         Topics topics = Topics.withPrefix(config.topicPrefix());
         try (Admin admin = Admin.create(config.clientProperties())) {
             Topics.ensure(admin, List.of(topics.examples(), topics.examplesDlq(), topics.features()),
-                    config.raw().getInt(HeadwaterConfigs.TOPIC_PARTITIONS),
-                    config.raw().getShort(HeadwaterConfigs.TOPIC_REPLICATION_FACTOR));
+                    config.topicSettings());
         }
     }
 

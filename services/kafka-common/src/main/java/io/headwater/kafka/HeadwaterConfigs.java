@@ -30,6 +30,7 @@ public final class HeadwaterConfigs {
     public static final String TOPIC_PREFIX = "topic.prefix";
     public static final String TOPIC_PARTITIONS = "topic.partitions";
     public static final String TOPIC_REPLICATION_FACTOR = "topic.replication.factor";
+    public static final String TOPIC_MIN_INSYNC_REPLICAS = "topic.min.insync.replicas";
     public static final String METRICS_PORT = "metrics.port";
 
     /** Prefixes of Headwater's own keys; everything else goes to the Kafka clients. */
@@ -48,8 +49,18 @@ public final class HeadwaterConfigs {
                         "Prefix of every topic name, so several Headwater installations can share a cluster.")
                 .define(TOPIC_PARTITIONS, Type.INT, 3, Range.atLeast(1), Importance.MEDIUM,
                         "Partitions of topics a service creates when they are missing. Parallelism is at most this.")
-                .define(TOPIC_REPLICATION_FACTOR, Type.SHORT, (short) -1, Importance.MEDIUM,
-                        "Replication factor of topics a service creates; -1 takes the broker's default.")
+                .define(TOPIC_REPLICATION_FACTOR, Type.SHORT, (short) TopicSettings.AUTO, new AutoOrAtLeastOne(),
+                        Importance.MEDIUM, "Replication factor of the topics a service creates when they are missing, "
+                                + "its Kafka Streams internal topics (changelogs) included. -1 = automatic: 3 when the "
+                                + "cluster has three or more live brokers at start-up, else the broker's "
+                                + "default.replication.factor.")
+                .define(TOPIC_MIN_INSYNC_REPLICAS, Type.INT, TopicSettings.AUTO, new AutoOrAtLeastOne(),
+                        Importance.MEDIUM, "min.insync.replicas of the topics a service creates (changelogs included): "
+                                + "every Headwater producer writes with acks=all, so a write is acknowledged only once "
+                                + "this many replicas have it, and a partition with fewer in-sync replicas refuses "
+                                + "writes (producers and services wait) until a broker is back. -1 = automatic: 2 when "
+                                + "the replication factor is 3 or more, else the broker's default. At most the "
+                                + "replication factor.")
                 .define(METRICS_PORT, Type.INT, -1, Range.between(-1, 65535), Importance.LOW,
                         "Port of the HTTP server with /metrics (Prometheus) and /health; -1 disables it, 0 picks a free port.");
     }
@@ -101,6 +112,22 @@ public final class HeadwaterConfigs {
             }
         }
         return false;
+    }
+
+    /** -1 (automatic) or a positive number, for the replication settings. */
+    static final class AutoOrAtLeastOne implements ConfigDef.Validator {
+        @Override
+        public void ensureValid(String name, Object value) {
+            long v = ((Number) value).longValue();
+            if (v != TopicSettings.AUTO && v < 1) {
+                throw new org.apache.kafka.common.config.ConfigException(name, value, "must be -1 (automatic) or >= 1");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "-1 or [1,...]";
+        }
     }
 
     /** What a validator accepts, for the reference table; a lambda's check is in the description. */

@@ -11,14 +11,21 @@ import org.apache.kafka.common.config.ConfigDef;
  */
 public abstract class ServiceConfig {
     private final AbstractConfig config;
+    private final TopicSettings topicSettings;
 
     protected ServiceConfig(ConfigDef definition, Map<String, ?> props) {
         this.config = HeadwaterConfigs.parse(definition, props);
+        this.topicSettings = TopicSettings.of(config);
     }
 
     /** The parsed values, for keys without an accessor. */
     public AbstractConfig raw() {
         return config;
+    }
+
+    /** Partitions, replication factor and min.insync.replicas of the topics the service creates. */
+    public TopicSettings topicSettings() {
+        return topicSettings;
     }
 
     public String topicPrefix() {

@@ -50,11 +50,14 @@ public final class StreamsService implements AutoCloseable {
                                        Map<String, Object> overrides, List<Topic<?, ?>> topics,
                                        MeterRegistry registry) {
         Map<String, Object> clientProps = HeadwaterConfigs.clientProperties(config);
+        TopicSettings.Resolved topicSettings;
         try (Admin admin = Admin.create(clientProps)) {
-            Topics.ensure(admin, topics, config.getInt(HeadwaterConfigs.TOPIC_PARTITIONS),
-                    config.getShort(HeadwaterConfigs.TOPIC_REPLICATION_FACTOR));
+            topicSettings = Topics.ensure(admin, topics, TopicSettings.of(config));
         }
-        KafkaStreams streams = new KafkaStreams(topology, streamsProperties(clientProps, overrides));
+        Properties props = streamsProperties(clientProps, overrides);
+        // Changelogs and repartition topics replicated like Headwater's own, unless set explicitly.
+        topicSettings.streamsProperties().forEach(props::putIfAbsent);
+        KafkaStreams streams = new KafkaStreams(topology, props);
         KafkaStreamsMetrics metrics = new KafkaStreamsMetrics(streams);
         metrics.bindTo(registry);
         streams.setUncaughtExceptionHandler(e -> {

@@ -2,6 +2,7 @@ package io.headwater.kafka;
 
 import io.headwater.core.FatalException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -110,34 +111,48 @@ public final class Topics {
     }
 
     /**
-     * Creates the given topics where they are missing. A topic that exists is left as it is.
+     * Creates the given topics where they are missing, with {@link TopicSettings#AUTO automatic}
+     * {@code min.insync.replicas}. A topic that exists is left as it is.
      *
-     * @param replicationFactor -1 for the broker's default
+     * @param replicationFactor -1 for automatic (3 on three or more brokers, else the broker's default)
      */
     public static void ensure(Admin admin, List<Topic<?, ?>> wanted, int partitions, short replicationFactor) {
+        ensure(admin, wanted, new TopicSettings(partitions, replicationFactor, TopicSettings.AUTO));
+    }
+
+    /**
+     * Creates the given topics where they are missing, with the settings resolved against the
+     * cluster as it is now. A topic that exists is left as it is.
+     *
+     * @return the resolved settings, for the internal topics Kafka Streams creates
+     */
+    public static TopicSettings.Resolved ensure(Admin admin, List<Topic<?, ?>> wanted, TopicSettings settings) {
         try {
+            TopicSettings.Resolved resolved = settings.resolve(admin);
             Set<String> existing = admin.listTopics().names().get();
             List<NewTopic> missing = new ArrayList<>();
             for (Topic<?, ?> t : wanted) {
                 if (!existing.contains(t.name())) {
-                    missing.add(new NewTopic(t.name(), Optional.of(partitions),
-                            replicationFactor < 0 ? Optional.empty() : Optional.of(replicationFactor))
-                            .configs(t.configs()));
+                    Map<String, String> configs = new HashMap<>(resolved.topicConfigs());
+                    configs.putAll(t.configs());
+                    missing.add(new NewTopic(t.name(), Optional.of(resolved.partitions()), resolved.replicationFactor())
+                            .configs(configs));
                 }
             }
             if (missing.isEmpty()) {
-                return;
+                return resolved;
             }
             for (var entry : admin.createTopics(missing).values().entrySet()) {
                 try {
                     entry.getValue().get();
-                    LOG.info("Created topic {} with {} partitions", entry.getKey(), partitions);
+                    LOG.info("Created topic {} with {}", entry.getKey(), resolved);
                 } catch (ExecutionException e) {
                     if (!(e.getCause() instanceof TopicExistsException)) {
                         throw e;
                     }
                 }
             }
+            return resolved;
         } catch (ExecutionException e) {
             throw new FatalException("Failed to create topics " + wanted + ": " + e.getCause().getMessage(), e.getCause());
         } catch (InterruptedException e) {

@@ -18,6 +18,14 @@ class HeadwaterConfigsTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("topic.partitions")
                 .hasMessageContaining("0");
+        assertThatThrownBy(() -> HeadwaterConfigs.parse(HeadwaterConfigs.common(), Map.of("topic.replication.factor", "0")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("topic.replication.factor")
+                .hasMessageContaining("0");
+        assertThatThrownBy(() -> HeadwaterConfigs.parse(HeadwaterConfigs.common(), Map.of("topic.min.insync.replicas", "x")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("topic.min.insync.replicas")
+                .hasMessageContaining("x");
         assertThatThrownBy(() -> HeadwaterConfigs.parse(HeadwaterConfigs.common(), Map.of("metrics.port", "lots")))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("metrics.port")
