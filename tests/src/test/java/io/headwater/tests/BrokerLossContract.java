@@ -106,8 +106,9 @@ abstract class BrokerLossContract {
             WholeLoop.Stall stall = loop.stallAfter(killedAt);
             WholeLoop.report(String.format("[%s] one broker lost: killed %s at %.1f s into the stream, restarted "
                     + "%.1f s later (live again after %.1f s more); longest time without progress: %s; %d examples, "
-                    + "versions %s", cluster.describe(), busiest, (killedAt - loop.streamStartedAt()) / 1000.0, (restartedAt - killedAt) / 1000.0,
-                    (backAt - restartedAt) / 1000.0, stall, loop.produced(), versions(loop)));
+                    + "versions %s", cluster.describe(), busiest, (killedAt - loop.streamStartedAt()) / 1000.0,
+                    (restartedAt - killedAt) / 1000.0, (backAt - restartedAt) / 1000.0, stall, loop.produced(),
+                    versions(loop)));
             loop.assertEveryExampleLearnedExactlyOnce();
             loop.assertReplicatedAsInProduction();
             assertThat(loop.progressBetween(WholeLoop.Sample::learned, killedAt, restartedAt))
@@ -149,7 +150,8 @@ abstract class BrokerLossContract {
             WholeLoop.report(String.format("[%s] two brokers lost: killed %s and node %d at %.1f s into the stream, "
                     + "node %d restarted %.1f s later (live again after %.1f s more); while down: %d examples "
                     + "acknowledged, %d committed, a probe write failed with %s; longest time without progress: %s; "
-                    + "%d examples, versions %s", cluster.describe(), busiest, second, (killedAt - loop.streamStartedAt()) / 1000.0, second,
+                    + "%d examples, versions %s", cluster.describe(), busiest, second,
+                    (killedAt - loop.streamStartedAt()) / 1000.0, second,
                     (restartedAt - killedAt) / 1000.0, (backAt - restartedAt) / 1000.0, ackedWhileDown,
                     committedWhileDown, refused.getClass().getSimpleName(), stall, loop.produced(), versions(loop)));
             assertThat(ackedWhileDown).as("examples acknowledged while two of three brokers were down").isZero();

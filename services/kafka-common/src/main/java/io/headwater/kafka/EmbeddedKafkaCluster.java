@@ -173,7 +173,9 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
     private CompletableFuture<String> launch(Member n) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(List.of("-Xmx" + options.heapMb + "m", "-XX:+UseSerialGC"));
+        // A small heap, one GC thread and the client compiler only: a test node starts fast and leaves
+        // the cores to the code under test.
+        command.addAll(List.of("-Xmx" + options.heapMb + "m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
         command.addAll(options.jvmOptions);
         command.addAll(List.of("-cp", options.classPath,
                 EmbeddedKafkaBroker.class.getName(), Integer.toString(n.port), Integer.toString(n.controllerPort),
