@@ -147,7 +147,7 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
         }
         long deadline = System.nanoTime() + options.readyTimeout.toNanos();
         awaitReady(n, launch(n), deadline);
-        awaitBrokers(Set.of(nodeId), deadline);
+        awaitBrokers(bootstrapServers(), Set.of(nodeId), deadline, options.readyTimeout, "logs in " + root);
     }
 
     private EmbeddedKafkaCluster startAll() {
@@ -160,9 +160,10 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
         }
         try {
             ready.forEach((n, f) -> awaitReady(n, f, deadline));
-            awaitBrokers(nodes.keySet(), deadline);
+            awaitBrokers(bootstrapServers(), nodes.keySet(), deadline, options.readyTimeout, "logs in " + root);
         } catch (RuntimeException e) {
-            close();
+            // The logs stay, for the message to point at.
+            stopAll();
             throw e;
         }
         LOG.info("Kafka cluster of {} nodes up in {} ms: {}", nodes.size(), (System.nanoTime() - t0) / 1_000_000,
@@ -231,9 +232,12 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
         }
     }
 
-    /** Waits until every one of {@code ids} is a live (unfenced) broker in the cluster's metadata. */
-    private void awaitBrokers(Set<Integer> ids, long deadline) {
-        Map<String, Object> props = Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
+    /**
+     * Waits until every one of {@code ids} is a live (unfenced) broker in the metadata of the cluster
+     * at {@code bootstrap}, until {@code deadline} ({@link System#nanoTime()}, the end of {@code timeout}).
+     */
+    static void awaitBrokers(String bootstrap, Set<Integer> ids, long deadline, Duration timeout, String where) {
+        Map<String, Object> props = Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                 AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
         Set<Integer> live = Set.of();
         try (Admin admin = Admin.create(props)) {
@@ -253,8 +257,8 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new FatalException("Interrupted while waiting for brokers " + ids, e);
         }
-        throw new FatalException("Brokers " + ids + " not live within " + options.readyTimeout + " (live: " + live
-                + "); logs in " + root);
+        throw new FatalException("Brokers " + ids + " of " + bootstrap + " not live within "
+                + timeout + " (live: " + live + "); " + where);
     }
 
     private Member node(int id) {
@@ -268,6 +272,17 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
     /** Stops every node (SIGTERM, then SIGKILL after 30 s) and deletes the data unless kept. */
     @Override
     public void close() {
+        stopAll();
+        if (!options.keepData) {
+            try (Stream<Path> files = Files.walk(root)) {
+                files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            } catch (IOException e) {
+                LOG.warn("Could not delete {}: {}", root, e.toString());
+            }
+        }
+    }
+
+    private void stopAll() {
         for (Member n : nodes.values()) {
             Process p = n.process;
             if (p != null && p.isAlive()) {
@@ -283,13 +298,6 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-            }
-        }
-        if (!options.keepData) {
-            try (Stream<Path> files = Files.walk(root)) {
-                files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-            } catch (IOException e) {
-                LOG.warn("Could not delete {}: {}", root, e.toString());
             }
         }
     }

@@ -1,0 +1,32 @@
+package io.headwater.kafka;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.headwater.core.FatalException;
+import java.time.Duration;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The cluster helper's checks that need no broker; {@code EmbeddedKafkaClusterIT} starts real nodes. */
+class EmbeddedKafkaClusterTest {
+
+    @Test
+    void shouldNameTheMissingBrokersWhenNothingAnswersInTime() {
+        // given: nothing listens on the port
+        String nowhere = "127.0.0.1:" + EmbeddedKafkaBroker.freePort();
+        long deadline = System.nanoTime() + Duration.ofSeconds(1).toNanos();
+        // when / then
+        assertThatThrownBy(() -> EmbeddedKafkaCluster.awaitBrokers(nowhere, Set.of(2), deadline, Duration.ofSeconds(1),
+                "logs in /x"))
+                .isInstanceOf(FatalException.class)
+                .hasMessageStartingWith("Brokers [2] of " + nowhere + " not live within PT1S (live: [])")
+                .hasMessageEndingWith("; logs in /x");
+    }
+
+    @Test
+    void shouldRefuseAClusterWithoutNodes() {
+        assertThatThrownBy(() -> EmbeddedKafkaCluster.builder().nodes(0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("a cluster needs at least one node, found 0");
+    }
+}
