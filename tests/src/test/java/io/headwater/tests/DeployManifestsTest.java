@@ -127,9 +127,11 @@ class DeployManifestsTest {
             assertThat(compose.path(s).path("build").path("dockerfile").asText()).isEqualTo("deploy/docker/Dockerfile");
         }
         assertThat(DeployFiles.ROOT.resolve("deploy/docker/Dockerfile")).isRegularFile();
-        // Kafka: the broker version the clients are built against
+        // Kafka: the broker version the clients are built against, on every node (more in ComposeKafkaTest)
         String kafkaVersion = pomProperty("kafka.version");
-        assertThat(compose.path("kafka").path("image").asText()).isEqualTo("apache/kafka:" + kafkaVersion);
+        for (String node : List.of("kafka-1", "kafka-2", "kafka-3")) {
+            assertThat(compose.path(node).path("image").asText()).as(node).isEqualTo("apache/kafka:" + kafkaVersion);
+        }
 
         Map<String, Integer> prometheusPorts = prometheusTargetPorts();
         assertThat(prometheusPorts.keySet()).containsExactlyInAnyOrderElementsOf(SERVICES);
