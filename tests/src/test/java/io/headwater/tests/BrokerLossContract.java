@@ -21,7 +21,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
@@ -52,13 +52,19 @@ abstract class BrokerLossContract {
     BrokerCluster cluster;
     private final List<Integer> killed = new ArrayList<>();
 
-    /** A fresh cluster of three brokers, each also a controller voter. */
+    /**
+     * A fresh cluster of three brokers, each also a controller voter; an implementation that cannot
+     * run here aborts with a JUnit assumption that says why, and each run is reported skipped with it.
+     */
     protected abstract BrokerCluster startCluster();
 
-    @BeforeAll
-    void startTheCluster() {
-        cluster = startCluster();
-        assertThat(cluster.nodeIds()).hasSize(3);
+    /** One cluster for both runs (each run restores it); started before the first. */
+    @BeforeEach
+    void startTheClusterOnce() {
+        if (cluster == null) {
+            cluster = startCluster();
+            assertThat(cluster.nodeIds()).hasSize(3);
+        }
     }
 
     @AfterAll

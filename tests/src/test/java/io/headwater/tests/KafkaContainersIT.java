@@ -2,6 +2,8 @@ package io.headwater.tests;
 
 import org.apache.kafka.common.utils.AppInfoParser;
 import org.junit.jupiter.api.Assumptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.utility.DockerImageName;
 
@@ -18,14 +20,25 @@ class KafkaContainersIT extends BrokerLossContract {
     static final String ENABLED = "headwater.testcontainers";
     static final DockerImageName IMAGE = DockerImageName.parse("apache/kafka").withTag(AppInfoParser.getVersion());
 
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaContainersIT.class);
+
     @Override
     protected BrokerCluster startCluster() {
-        Assumptions.assumeTrue(Boolean.getBoolean(ENABLED), "Testcontainers runs are opt-in (they pull "
-                + IMAGE.asCanonicalNameString() + "): run with -Ptestcontainers");
-        Assumptions.assumeTrue(DockerClientFactory.instance().isDockerAvailable(), () -> "no Docker engine answers "
-                + "(Testcontainers tried DOCKER_HOST, ~/.testcontainers.properties and /var/run/docker.sock; "
-                + "a docker command without a running daemon is not enough): " + IMAGE.asCanonicalNameString()
-                + " cannot run here; ClusterFailureIT runs the same checks on child JVMs");
+        if (!Boolean.getBoolean(ENABLED)) {
+            skip("Testcontainers runs are opt-in (they pull " + IMAGE.asCanonicalNameString()
+                    + "): run with -Ptestcontainers");
+        }
+        if (!DockerClientFactory.instance().isDockerAvailable()) {
+            skip("no Docker engine answers (Testcontainers tried DOCKER_HOST, ~/.testcontainers.properties and "
+                    + "/var/run/docker.sock; a docker command without a running daemon is not enough), so "
+                    + IMAGE.asCanonicalNameString() + " cannot run here; ClusterFailureIT runs the same checks on "
+                    + "child JVMs");
+        }
         return ContainerCluster.start(IMAGE, 3);
+    }
+
+    private static void skip(String reason) {
+        LOG.warn("KafkaContainersIT skipped: {}", reason);
+        Assumptions.abort(reason);
     }
 }
