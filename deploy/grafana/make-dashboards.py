@@ -147,9 +147,24 @@ def pipeline():
         (f'max by (service, client_id) (kafka_consumer_fetch_manager_records_lag_max{{{STREAMS_CONSUMER}, {F}}})',
          "{{service}} {{client_id}}")]))
     p.add(timeseries("Dead letters by reason", "Examples sent to examples.dlq per interval, by reason "
-                     "(json, schema, key, empty, vector).", [
+                     "(json, schema, key, empty, vector, backbone, produce).", [
         (f"sum by (reason) (increase(headwater_extractor_dlq_total{{{F}}}[{RI}]))", "{{reason}}")],
         bars=True, stack=True))
+    p.row("Health")
+    p.add(timeseries("Stage live", "1 while a stage runs and makes progress (or has nothing to do), 0 when it "
+                     "stopped or is stuck: input waiting and no progress for health.stall.timeout.ms. The same as "
+                     "/health/live of each process.", [
+        (f"min by (service, instance, stage) (headwater_health_live{{{F}}})", "{{service}} {{stage}}")],
+        ), w=8)
+    p.add(timeseries("Stage input waiting", "Input records waiting for each loop (extractor, model clients), as "
+                     "the loop last saw them: it keeps its last value when the loop stops.", [
+        (f"max by (service, instance, stage) (headwater_stage_lag_records{{{F}}})", "{{service}} {{stage}}")]), w=8)
+    p.add(timeseries("Retries and restarts", "Extractor transactional calls retried after a timeout, transactions "
+                     "aborted, and Kafka Streams threads replaced, per interval.", [
+        (f"sum(increase(headwater_extractor_calls_retried_total{{{F}}}[{RI}]))", "calls retried"),
+        (f"sum(increase(headwater_extractor_transactions_aborted_total{{{F}}}[{RI}]))", "transactions aborted"),
+        (f"sum by (stage) (increase(headwater_streams_threads_replaced_total{{{F}}}[{RI}]))", "{{stage}} threads replaced")],
+        bars=True), w=8)
     p.row("Extractor and backbone")
     p.add(timeseries("Backbone latency per batch", "Time to embed one batch's uncached texts: percentiles.",
                      quantiles("headwater_extractor_backbone_latency_seconds", (0.5, 0.95, 0.99)), unit="s"), w=8)
@@ -203,9 +218,11 @@ def learning():
     p.add(timeseries("Drift detections", "Changes in a task's accuracy found by the drift detector, by head type.", [
         (f"sum by (head) (increase(headwater_trainer_drift_detections_total{{{F}}}[{RI}]))", "{{head}}")],
         bars=True), w=8)
-    p.add(timeseries("Features rejected", "Feature records the trainer skipped: made by another backbone or of "
-                     "another dimension than the task's head.", [
-        (f"sum(rate(headwater_trainer_features_rejected_total{{{F}}}[{RI}]))", "rejected")], unit="reqps"), w=8)
+    p.add(timeseries("Trainer dead letters by reason", "Feature records sent to features.dlq per interval, by "
+                     "reason: key, empty, decode, non_finite, dimension, backbone (another backbone than the task's), "
+                     "duplicate (an example id learned already), head (a head failed on it), state.", [
+        (f"sum by (reason) (increase(headwater_trainer_dlq_total{{{F}}}[{RI}]))", "{{reason}}")],
+        bars=True, stack=True), w=8)
     p.row("Versions")
     p.add(timeseries("Candidates proposed per head type", "Candidate versions the trainer proposed per interval.", [
         (f"sum by (head) (increase(headwater_trainer_candidates_total{{{F}}}[{RI}]))", "{{head}}")], bars=True))
@@ -230,6 +247,10 @@ def registry():
         bars=True, stack=True), w=8)
     p.add(timeseries("Rollbacks", "Tasks rolled back to an earlier version, per interval.", [
         (f"sum(increase(headwater_registry_rollbacks_total{{{F}}}[{RI}]))", "rollbacks")], bars=True), w=8)
+    p.add(timeseries("Registry dead letters by reason", "Candidates and commands sent to registry.dlq per "
+                     "interval, by reason (key, invalid, command).", [
+        (f"sum by (reason) (increase(headwater_registry_dlq_total{{{F}}}[{RI}]))", "{{reason}}")],
+        bars=True, stack=True), w=8)
     p.add(timeseries("Example to version", "Time from the oldest example in a version to the version's "
                      "publication: percentiles.", quantiles("headwater_registry_example_to_version_seconds"),
                      unit="s"), w=16)

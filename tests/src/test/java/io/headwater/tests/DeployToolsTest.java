@@ -35,6 +35,16 @@ class DeployToolsTest {
     }
 
     @Test
+    void shouldFireTheAlertsTheirUnitTestsExpect() {
+        // A stage whose health gauge goes to 0 fires HeadwaterStageDown after its minute, not before.
+        Path promtool = tool("promtool", "Debian package prometheus");
+        DeployFiles.Run r = DeployFiles.run(DeployFiles.RULES.getParent(), promtool.toString(), "test", "rules",
+                "rules-test.yml");
+        assertThat(r.exitCode()).as(r.output()).isZero();
+        assertThat(r.output()).contains("SUCCESS");
+    }
+
+    @Test
     void shouldPassDockerComposeConfig() {
         Path compose = tool("docker-compose", "Debian package docker-compose");
         DeployFiles.Run r = DeployFiles.run(DeployFiles.ROOT, compose.toString(), "-f",

@@ -167,7 +167,7 @@ class ExtractorIT {
         produce(props, topics, "a", lines);
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), "-Xmx1g", "-Dai.djl.offline=true",
-                "-Dheadwater.extractor.halt.before.commit=3", "io.headwater.cli.Headwater", "extractor"));
+                "-Dheadwater.fault.extractor.commit=halt:3", "io.headwater.cli.Headwater", "extractor"));
         props.forEach((k, val) -> command.addAll(List.of("-D", k + "=" + val)));
         command.addAll(List.of("-D", "metrics.port=-1"));
         Path log = Files.createTempFile("crashed-extractor", ".log");

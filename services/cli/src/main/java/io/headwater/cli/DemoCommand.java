@@ -2,6 +2,7 @@ package io.headwater.cli;
 
 import io.headwater.kafka.EmbeddedKafkaBroker;
 import io.headwater.kafka.Json;
+import io.headwater.kafka.KafkaErrors;
 import io.headwater.serving.Serving;
 import io.headwater.serving.ServingConfig;
 import java.net.URI;
@@ -27,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -96,6 +98,7 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         t0 = System.nanoTime();
+        quietKafkaLogs();
         Map<String, List<Datasets.Line>> data = new LinkedHashMap<>();
         for (String task : tasks) {
             List<Datasets.Line> lines = Datasets.shuffled(Datasets.bundled(task), seed);
@@ -147,16 +150,18 @@ final class DemoCommand implements Callable<Integer> {
         try (Pipeline pipeline = Pipeline.start(props, meters);
              ModelUpdateWatcher watcher = new ModelUpdateWatcher(clientProps, topics, this::printUpdate);
              ExampleProducer producer = new ExampleProducer(clientProps, topics)) {
-            server.ifPresent(s -> s.addHealthCheck("pipeline", pipeline::healthy));
+            server.ifPresent(s -> pipeline.healths().forEach(s::addHealth));
+            CompletableFuture<Throwable> failed = pipeline.failure();
             pipeline.registry().apiPort().ifPresent(p -> say("Registry API on http://localhost:" + p + "/tasks"));
             Optional<Serving> serving = servingPort < 0 ? Optional.empty()
                     : Optional.of(Serving.start(new ServingConfig(props), pipeline.backbone(), meters));
             serving.ifPresent(s -> say("Predictions on http://localhost:" + s.port() + "/predict"));
+            serving.ifPresent(s -> s.failure().thenAccept(failed::complete));
             say("Backbone " + pipeline.backbone().id() + " (sha256 " + pipeline.backbone().sha256().substring(0, 12)
                     + "..., " + pipeline.backbone().dimension() + " dims). Streaming " + describe(data) + ".");
             Counter produced = Counter.builder("headwater.demo.produced").description("Examples the demo produced")
                     .register(meters);
-            produce(data, producer, sent, labelCounts, produced);
+            produce(data, producer, sent, labelCounts, produced, failed);
             producer.flush();
             say("All " + sent.values().stream().mapToLong(Long::longValue).sum() + " valid examples and "
                     + badExamples * data.size() + " malformed ones produced; waiting for the last versions...");
@@ -168,10 +173,14 @@ final class DemoCommand implements Callable<Integer> {
                     progress(meters);
                     nextProgress = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
                 }
-                if (!pipeline.healthy()) {
-                    say("A service stopped; see the log above.");
+                if (failed.isDone()) {
                     break;
                 }
+            }
+            if (failed.isDone()) {
+                say("A service stopped: " + KafkaErrors.describe(failed.getNow(null)) + "; see the log above.");
+                serving.ifPresent(Serving::close);
+                return 1;
             }
             summary(watcher, sent, labelCounts, meters);
             serving.ifPresent(s -> predictSome(s, data));
@@ -190,7 +199,8 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private void produce(Map<String, List<Datasets.Line>> data, ExampleProducer producer, Map<String, Long> sent,
-                         Map<String, Map<String, Long>> labelCounts, Counter produced) {
+                         Map<String, Map<String, Long>> labelCounts, Counter produced,
+                         CompletableFuture<Throwable> failed) {
         List<String[]> items = new ArrayList<>();
         data.forEach((task, lines) -> {
             for (int i = 0; i < lines.size(); i++) {
@@ -204,7 +214,7 @@ final class DemoCommand implements Callable<Integer> {
         long start = System.nanoTime();
         long n = 0;
         for (String[] item : order) {
-            if (stop.get()) {
+            if (stop.get() || failed.isDone()) {
                 return;
             }
             String task = item[0];
@@ -318,6 +328,21 @@ final class DemoCommand implements Callable<Integer> {
         List<String> parts = new ArrayList<>();
         data.forEach((task, lines) -> parts.add(task + " (" + lines.size() + ")"));
         return String.join(", ", parts);
+    }
+
+    /**
+     * The demo's console shows its own progress; the services' Kafka warnings (shown when they run
+     * alone) are turned down to ERROR unless HEADWATER_KAFKA_LOG_LEVEL asks for them.
+     */
+    private static void quietKafkaLogs() {
+        if (System.getenv("HEADWATER_KAFKA_LOG_LEVEL") != null) {
+            return;
+        }
+        for (String name : List.of("org.apache.kafka", "kafka")) {
+            if (org.slf4j.LoggerFactory.getLogger(name) instanceof ch.qos.logback.classic.Logger l) {
+                l.setLevel(ch.qos.logback.classic.Level.ERROR);
+            }
+        }
     }
 
     private double elapsed() {

@@ -10,7 +10,10 @@ import io.headwater.registry.RegistryConfig;
 import io.headwater.trainer.Trainer;
 import io.headwater.trainer.TrainerConfig;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.headwater.kafka.StageHealth;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.clients.admin.Admin;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,9 +78,23 @@ public final class Pipeline implements AutoCloseable {
         return registry;
     }
 
-    /** True while every service is up. */
+    /** True while every service is live (running and not stuck). */
     public boolean healthy() {
-        return extractor.healthy() && extractorThread.isAlive() && trainer.healthy() && registry.healthy();
+        return healths().stream().allMatch(h -> h.status().live());
+    }
+
+    /** The health of each service: extractor, trainer, registry. */
+    public List<StageHealth> healths() {
+        return List.of(extractor.health(), trainer.health(), registry.health());
+    }
+
+    /** Completes with the cause when any of the services dies. */
+    public CompletableFuture<Throwable> failure() {
+        CompletableFuture<Throwable> any = new CompletableFuture<>();
+        extractor.health().failure().thenAccept(any::complete);
+        trainer.failure().thenAccept(any::complete);
+        registry.streams().failure().thenAccept(any::complete);
+        return any;
     }
 
     @Override

@@ -2,7 +2,9 @@ package io.headwater.cli;
 
 import io.headwater.backbone.Backbone;
 import io.headwater.extractor.ExtractorConfig;
+import io.headwater.kafka.KafkaErrors;
 import io.headwater.kafka.MetricsServer;
+import io.headwater.kafka.StageHealth;
 import io.headwater.kafka.StreamsService;
 import io.headwater.registry.RegistryConfig;
 import io.headwater.trainer.TrainerConfig;
@@ -10,9 +12,9 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
-import java.util.function.Predicate;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -23,34 +25,59 @@ final class ServiceCommands {
     private ServiceCommands() {
     }
 
-    static Integer runUntilStopped(AutoCloseable service, Optional<MetricsServer> server) throws Exception {
-        CountDownLatch done = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                service.close();
+    /**
+     * Runs until Ctrl-C (status 0) or until the service fails (status 1): a dead loop or stream
+     * client ends the process, so that its supervisor (systemd, Kubernetes, compose) restarts it,
+     * instead of leaving a process that serves /metrics but does no work.
+     */
+    static Integer runUntilStopped(String name, AutoCloseable service, Optional<MetricsServer> server,
+                                   CompletableFuture<Throwable> failure) throws Exception {
+        AtomicBoolean closed = new AtomicBoolean();
+        Runnable close = () -> {
+            if (closed.compareAndSet(false, true)) {
+                try {
+                    service.close();
+                } catch (Exception e) {
+                    System.err.println("headwater: error while stopping " + name + ": " + e);
+                }
                 server.ifPresent(MetricsServer::close);
-            } catch (Exception e) {
-                System.err.println("headwater: error while stopping: " + e);
-            } finally {
-                done.countDown();
             }
-        }));
-        done.await();
-        return 0;
+        };
+        CompletableFuture<Integer> exit = new CompletableFuture<>();
+        Thread hook = new Thread(() -> {
+            exit.complete(0);
+            close.run();
+        }, "headwater-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        failure.thenAccept(cause -> exit.complete(1));
+        int status = exit.get();
+        if (status != 0) {
+            System.err.println("headwater: " + name + " stopped: " + KafkaErrors.describe(failure.getNow(null))
+                    + "; exiting with status " + status + " (a supervisor should restart it)");
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // Ctrl-C came at the same time; the hook closes.
+            }
+            close.run();
+        }
+        return status;
     }
 
     /**
      * Starts a service (whose config the caller parsed first, so a bad key stops before anything
-     * starts) with its metrics server and health check, and runs it until Ctrl-C.
+     * starts) with its metrics server and health, and runs it until Ctrl-C or its failure.
      */
     static <S extends AutoCloseable> Integer runService(String name, Map<String, String> props,
                                                         Function<PrometheusMeterRegistry, S> start,
-                                                        Predicate<S> healthy) throws Exception {
+                                                        Function<S, StageHealth> health,
+                                                        Function<S, CompletableFuture<Throwable>> failure)
+            throws Exception {
         PrometheusMeterRegistry meters = Meters.registry(name);
         Optional<MetricsServer> server = Meters.serve(props, DEFAULT_METRICS_PORT, meters);
         S s = start.apply(meters);
-        server.ifPresent(m -> m.addHealthCheck(name, () -> healthy.test(s)));
-        return runUntilStopped(s, server);
+        server.ifPresent(m -> m.addHealth(health.apply(s)));
+        return runUntilStopped(name, s, server, failure.apply(s));
     }
 
     @Command(name = "extractor", mixinStandardHelpOptions = true,
@@ -68,13 +95,13 @@ final class ServiceCommands {
             io.headwater.extractor.Extractor.ensureTopics(config);
             Backbone backbone = Backbone.load(config.backboneSpec());
             io.headwater.extractor.Extractor extractor = new io.headwater.extractor.Extractor(config, backbone, meters);
-            server.ifPresent(s -> s.addHealthCheck("extractor", extractor::healthy));
+            server.ifPresent(s -> s.addHealth(extractor.health()));
             Thread t = new Thread(extractor, "headwater-extractor");
             t.start();
-            return runUntilStopped(() -> {
+            return runUntilStopped("extractor", () -> {
                 extractor.close();
                 backbone.close();
-            }, server);
+            }, server, extractor.health().failure());
         }
     }
 
@@ -93,10 +120,10 @@ final class ServiceCommands {
             PrometheusMeterRegistry meters = Meters.registry("serving");
             io.headwater.serving.Serving serving = io.headwater.serving.Serving.start(config, backbone, meters);
             System.err.println("headwater: serving on http://localhost:" + serving.port() + "/predict");
-            return runUntilStopped(() -> {
+            return runUntilStopped("serving", () -> {
                 serving.close();
                 backbone.close();
-            }, Optional.empty());
+            }, Optional.empty(), serving.failure());
         }
     }
 
@@ -110,7 +137,8 @@ final class ServiceCommands {
         public Integer call() throws Exception {
             Map<String, String> props = connection.props();
             TrainerConfig config = new TrainerConfig(props);
-            return runService("trainer", props, m -> io.headwater.trainer.Trainer.start(config, m), StreamsService::healthy);
+            return runService("trainer", props, m -> io.headwater.trainer.Trainer.start(config, m),
+                    StreamsService::health, StreamsService::failure);
         }
     }
 
@@ -129,7 +157,7 @@ final class ServiceCommands {
                 registry.apiPort().ifPresent(p -> System.err.println("headwater: registry API on http://localhost:" + p
                         + "/tasks"));
                 return registry;
-            }, io.headwater.registry.Registry::healthy);
+            }, io.headwater.registry.Registry::health, r -> r.streams().failure());
         }
     }
 

@@ -1,6 +1,9 @@
 package io.headwater.client;
 
+import io.headwater.kafka.KafkaErrors;
+import io.headwater.kafka.LoopHealth;
 import io.headwater.kafka.Readers;
+import io.headwater.kafka.RepeatedWarnings;
 import io.headwater.backbone.Backbone;
 import io.headwater.core.HeadArtifact;
 import io.headwater.kafka.BackboneRef;
@@ -40,6 +43,11 @@ import org.slf4j.LoggerFactory;
  * uses exactly one version and says which. Starting late is fine: the topic is compacted and is read
  * from the beginning, so every task's current version arrives first.
  *
+ * <p>A listener that throws is logged (once, then at DEBUG) and counted in
+ * {@code headwater.client.listener.errors}; the client keeps following. If the follower thread
+ * itself dies (an authorization error, say), {@link #health()} turns dead and its
+ * {@link LoopHealth#failure()} completes: the models would be frozen from then on.
+ *
  * <pre>{@code
  * try (ModelClient client = ModelClient.builder(clientProps, Topics.withPrefix("headwater."))
  *         .backbone(backbone).tasks(Pattern.compile("spam|fine-foods")).build().start()) {
@@ -60,7 +68,10 @@ public final class ModelClient implements AutoCloseable {
     private final Map<String, LiveModel> live = new ConcurrentHashMap<>();
     private final List<Consumer<LiveModel>> listeners = new CopyOnWriteArrayList<>();
     private final Counter swaps;
+    private final Counter listenerErrors;
     private final Timer freshness;
+    private final LoopHealth health;
+    private final RepeatedWarnings warnings = new RepeatedWarnings(LOG, "headwater_client_listener_errors_total");
     private volatile boolean running;
     private volatile KafkaConsumer<String, byte[]> consumer;
     private Thread thread;
@@ -77,6 +88,10 @@ public final class ModelClient implements AutoCloseable {
         this.verifier = new UpdateVerifier(expected, b.trusted);
         this.swaps = Counter.builder("headwater.client.swaps").description("Model versions swapped in")
                 .register(registry);
+        this.listenerErrors = Counter.builder("headwater.client.listener.errors")
+                .description("Exceptions thrown by listeners of swapped-in versions (the client goes on)")
+                .register(registry);
+        this.health = new LoopHealth("model-client", b.stallTimeoutMs, registry);
         this.freshness = Timer.builder("headwater.client.swap.latency")
                 .description("From a version's publication to this client serving it").publishPercentileHistogram()
                 .register(registry);
@@ -101,9 +116,18 @@ public final class ModelClient implements AutoCloseable {
 
     private void follow() {
         var deserializer = topics.modelUpdates().valueSerde().deserializer();
+        health.started();
         try {
             while (running) {
-                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                var records = consumer.poll(Duration.ofMillis(200));
+                health.assigned(!consumer.assignment().isEmpty());
+                long lag = records.count();
+                for (var tp : consumer.assignment()) {
+                    lag += consumer.currentLag(tp).orElse(0);
+                }
+                // Read before the updates are applied: a listener that blocks shows as a stuck client.
+                health.lag(lag);
+                for (ConsumerRecord<String, byte[]> r : records) {
                     if (r.key() == null || !tasks.matcher(r.key()).matches() || r.value() == null) {
                         continue;
                     }
@@ -114,12 +138,26 @@ public final class ModelClient implements AutoCloseable {
                                 + r.offset() + ": " + e.getMessage());
                     }
                 }
+                health.progressed();
             }
+            health.stopped();
         } catch (WakeupException e) {
-            // closing
+            health.stopped();
+        } catch (RuntimeException | Error e) {
+            // Whatever ends the follower, health must say so: the models are frozen from here on.
+            LOG.error("Model client stopped following {}: {}", topics.modelUpdates().name(), KafkaErrors.describe(e), e);
+            health.failed(e);
+            if (e instanceof Error error) {
+                throw error;
+            }
         } finally {
             consumer.close();
         }
+    }
+
+    /** Live while the follower thread runs; ready once it has the topic's partitions. */
+    public LoopHealth health() {
+        return health;
     }
 
     /**
@@ -135,6 +173,10 @@ public final class ModelClient implements AutoCloseable {
         } catch (RefusedUpdateException e) {
             refused(e.reason(), e.getMessage());
             return false;
+        } catch (RuntimeException e) {
+            // An update nobody checked for (a foreign producer's): refused, never the follower's death.
+            refused("format", "model update of task " + update.task() + " cannot be read: " + KafkaErrors.describe(e));
+            return false;
         }
         LiveModel next = new LiveModel(update.task(), update.version(), head, update, System.currentTimeMillis());
         LiveModel now = live.merge(update.task(), next, (old, candidate) ->
@@ -144,7 +186,16 @@ public final class ModelClient implements AutoCloseable {
         }
         swaps.increment();
         publishedAt(update).ifPresent(t -> freshness.record(Duration.ofMillis(Math.max(0, next.appliedAt() - t))));
-        listeners.forEach(l -> l.accept(next));
+        for (Consumer<LiveModel> l : listeners) {
+            try {
+                l.accept(next);
+            } catch (RuntimeException e) {
+                // A listener's bug must not stop the follower: the next versions still have to arrive.
+                listenerErrors.increment();
+                warnings.warn(l.getClass().getName(), "A model listener failed on task {} version {}: {}",
+                        next.task(), next.version(), KafkaErrors.describe(e), e);
+            }
+        }
         return true;
     }
 
@@ -260,6 +311,7 @@ public final class ModelClient implements AutoCloseable {
         private Optional<BackboneRef> expected = Optional.empty();
         private MeterRegistry registry = new SimpleMeterRegistry();
         private Map<String, java.security.PublicKey> trusted = Map.of();
+        private long stallTimeoutMs = 20_000;
 
         private Builder(Map<String, Object> clientProps, Topics topics) {
             this.clientProps = Map.copyOf(clientProps);
@@ -290,6 +342,12 @@ public final class ModelClient implements AutoCloseable {
          */
         public Builder trustedKeys(Map<String, java.security.PublicKey> keys) {
             this.trusted = Map.copyOf(keys);
+            return this;
+        }
+
+        /** How long updates may wait unread before {@link ModelClient#health()} says stuck (default 20 s). */
+        public Builder stallTimeoutMs(long ms) {
+            this.stallTimeoutMs = ms;
             return this;
         }
 

@@ -163,13 +163,18 @@ public final class LdaHead implements Head {
         return solved;
     }
 
-    /** Solves from all statistics learned so far; the result also becomes the predicting classifier. */
+    /**
+     * Solves from all statistics learned so far. The predicting classifier stays on its own schedule:
+     * when a candidate is exported (the trainer does it by wall clock too) must not change what the
+     * head predicts, or test-then-train results, drift reactions and so the final head would depend
+     * on timing rather than only on the examples and their order.
+     */
     @Override
     public HeadArtifact export() {
         if (solved != null && learnedAtSolve == stats.count() && solved.labels().size() == stats.labels().size()) {
             return solved;
         }
-        return solveNow();
+        return stats.solve(shrinkage);
     }
 
     @Override

@@ -97,6 +97,12 @@ public final class LdaStatistics {
         if (x.length != dimension) {
             throw new BadRecordException("embedding has " + x.length + " values, the head expects " + dimension);
         }
+        // One NaN or infinity would poison every later solve; check before anything changes.
+        for (int i = 0; i < dimension; i++) {
+            if (!Float.isFinite(x[i])) {
+                throw new BadRecordException("embedding value " + i + " is " + x[i] + ", not a finite number");
+            }
+        }
         int c = classIndex(label);
         classCounts[c]++;
         classWeights[c]++;

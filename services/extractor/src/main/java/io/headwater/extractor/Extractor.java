@@ -5,7 +5,12 @@ import io.headwater.core.FatalException;
 import io.headwater.kafka.DeadLetters;
 import io.headwater.kafka.Example;
 import io.headwater.kafka.ExampleParser;
+import io.headwater.kafka.Faults;
 import io.headwater.kafka.FeatureRecord;
+import io.headwater.kafka.HeadwaterConfigs;
+import io.headwater.kafka.KafkaErrors;
+import io.headwater.kafka.LoopHealth;
+import io.headwater.kafka.RepeatedWarnings;
 import io.headwater.kafka.Topics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -17,10 +22,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -39,9 +48,8 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.AuthorizationException;
-import org.apache.kafka.common.errors.OutOfOrderSequenceException;
-import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.InterruptException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -55,22 +63,34 @@ import org.slf4j.LoggerFactory;
  * a crash anywhere re-processes the poll and downstream {@code read_committed} readers see each
  * example exactly once.
  *
+ * <p>Failures are answered as {@link KafkaErrors} classifies them. A transactional call that timed
+ * out is called again (the producer accepts nothing else). An abortable error aborts the
+ * transaction, rewinds to the batch's first offsets and retries after a capped exponential backoff;
+ * a record the broker refuses (too large, invalid) is dead-lettered on the retry instead of being
+ * sent again, and an example the backbone fails on is dead-lettered with reason {@code backbone}.
+ * A fatal error (fenced, not authorized, a broken backbone) stops the loop: it is logged once with
+ * its cause, {@link #health()} turns dead and {@link LoopHealth#failure()} completes, so the
+ * launcher exits non-zero for its supervisor to restart it.
+ *
  * <pre>{@code
  * try (Backbone backbone = Backbone.load(config.backboneSpec());
  *      Extractor extractor = new Extractor(config, backbone, registry)) {
  *     new Thread(extractor).start();
+ *     extractor.health().failure().thenAccept(cause -> System.exit(1));
  * }
  * }</pre>
  */
 public final class Extractor implements Runnable, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Extractor.class);
     private static final Duration POLL = Duration.ofMillis(200);
-    /**
-     * Fault injection for the crash test: when set to N, the JVM halts in the N-th transaction after
-     * its records reached the broker and before the commit, as a crash there would.
-     */
-    static final String HALT_BEFORE_COMMIT_PROPERTY = "headwater.extractor.halt.before.commit";
-    private static final long HALT_BEFORE_COMMIT = Long.getLong(HALT_BEFORE_COMMIT_PROPERTY, -1);
+    /** Every dead-letter reason, registered up front so each series exists from the start. */
+    static final List<String> DLQ_REASONS = List.of("empty", "json", "schema", "key", "vector", "backbone", "produce");
+    /** A dead letter written again because the broker refused the first one is cut to at most this. */
+    static final int REFUSED_DLQ_MAX_BYTES = 64 * 1024;
+    static final long BACKOFF_MIN_MS = 100;
+    static final long BACKOFF_MAX_MS = 10_000;
+    /** A text the backbone embeds whenever it works: when it fails too, the backbone is broken, not the example. */
+    static final String PROBE_TEXT = "The backbone works.";
 
     private final ExtractorConfig config;
     private final Backbone backbone;
@@ -79,31 +99,46 @@ public final class Extractor implements Runnable, AutoCloseable {
     private final Counter examplesIn;
     private final Counter featuresOut;
     private final Counter transactionsAborted;
+    private final Counter callsRetried;
     private final Timer backboneTime;
     private final DistributionSummary batchSize;
     private final Optional<EmbeddingCache> cache;
     private final Counter cacheHits;
     private final Counter textsEmbedded;
     private final Counter vectorsGiven;
-    private long transactions;
+    private final Map<String, Counter> deadLetters = new ConcurrentHashMap<>();
+    private final LoopHealth health;
+    private final RepeatedWarnings warnings = new RepeatedWarnings(LOG, "headwater_extractor_dlq_total");
+    private final RepeatedWarnings kafkaWarnings = new RepeatedWarnings(LOG,
+            "headwater_extractor_transactions_aborted_total and headwater_extractor_calls_retried_total");
+    /**
+     * Records whose output the broker refused (topic, partition, offset to the reason): on their next
+     * reading they are dead-lettered, cut small, instead of sent again.
+     */
+    private final Map<String, String> refused = new ConcurrentHashMap<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile int dlqMaxBytes = Topics.DLQ_MAX_BYTES;
     private volatile boolean running = true;
     private volatile boolean started;
     private List<KafkaClientMetrics> clientMetrics = List.of();
     private volatile KafkaConsumer<byte[], byte[]> consumer;
-    private volatile boolean healthy = true;
 
     public Extractor(ExtractorConfig config, Backbone backbone, MeterRegistry registry) {
         this.config = config;
         this.backbone = backbone;
         this.topics = Topics.withPrefix(config.topicPrefix());
         this.registry = registry;
+        this.health = new LoopHealth("extractor", config.raw().getLong(HeadwaterConfigs.HEALTH_STALL_TIMEOUT_MS),
+                registry);
         this.examplesIn = Counter.builder("headwater.extractor.examples").description("Examples consumed")
                 .baseUnit("examples").register(registry);
         this.featuresOut = Counter.builder("headwater.extractor.features").description("Feature records written")
                 .baseUnit("records").register(registry);
         this.transactionsAborted = Counter.builder("headwater.extractor.transactions.aborted")
                 .description("Transactions aborted and retried").register(registry);
+        this.callsRetried = Counter.builder("headwater.extractor.calls.retried")
+                .description("Transactional calls (commit, abort, send offsets, init) retried after a timeout")
+                .register(registry);
         this.backboneTime = Timer.builder("headwater.extractor.backbone.latency")
                 .description("Time to embed one poll's texts").publishPercentileHistogram().register(registry);
         this.cache = config.cacheDir().map(dir -> EmbeddingCache.open(dir,
@@ -117,6 +152,7 @@ public final class Extractor implements Runnable, AutoCloseable {
         this.batchSize = DistributionSummary.builder("headwater.extractor.batch.size")
                 .description("Valid examples per transaction").baseUnit("examples").publishPercentileHistogram()
                 .maximumExpectedValue(4096.0).register(registry);
+        DLQ_REASONS.forEach(this::deadLetterCounter);
         io.micrometer.core.instrument.Gauge.builder("headwater.extractor.backbone.calls", backbone, Backbone::calls)
                 .description("ONNX Runtime session runs").register(registry);
         io.micrometer.core.instrument.Gauge.builder("headwater.extractor.backbone.info", () -> 1)
@@ -126,9 +162,19 @@ public final class Extractor implements Runnable, AutoCloseable {
                 .register(registry);
     }
 
-    /** False once the loop has stopped on an error. */
+    private Counter deadLetterCounter(String reason) {
+        return deadLetters.computeIfAbsent(reason, r -> Counter.builder("headwater.extractor.dlq")
+                .description("Examples sent to the dead-letter topic").tag("reason", r).register(registry));
+    }
+
+    /** Live while the loop runs and makes progress; ready once it has its partitions. */
+    public LoopHealth health() {
+        return health;
+    }
+
+    /** False once the loop has stopped on an error or is stuck. */
     public boolean healthy() {
-        return healthy;
+        return health.status().live();
     }
 
     /** Creates the topics the extractor reads and writes where they are missing. */
@@ -143,6 +189,7 @@ public final class Extractor implements Runnable, AutoCloseable {
     @Override
     public void run() {
         started = true;
+        health.started();
         String transactionalId = config.transactionalId();
         Map<String, Object> consumerProps = new HashMap<>(config.clientProperties());
         // Static membership under the same stable id: a restarted instance takes its partitions
@@ -170,28 +217,34 @@ public final class Extractor implements Runnable, AutoCloseable {
             // Consumer lag, fetch and send rates, as Micrometer names them (kafka_consumer_*, kafka_producer_*).
             clientMetrics = List.of(new KafkaClientMetrics(c), new KafkaClientMetrics(producer));
             clientMetrics.forEach(m -> m.bindTo(registry));
-            producer.initTransactions();
+            dlqMaxBytes = dlqMaxBytes(producerProps);
+            retryOnTimeout("initTransactions", producer::initTransactions);
             Pipeline pipeline = new Pipeline(c, producer, embedder);
             c.subscribe(List.of(topics.examples().name()), pipeline);
-            LOG.info("Extractor reading {} with backbone {} (sha256 {})", topics.examples().name(), backbone.id(),
-                    backbone.sha256());
+            LOG.info("Extractor reading {} with backbone {} (sha256 {}); dead letters up to {} bytes",
+                    topics.examples().name(), backbone.id(), backbone.sha256(), dlqMaxBytes);
             while (running) {
                 pipeline.step();
             }
             pipeline.drain();
-        } catch (WakeupException e) {
+            health.stopped();
+        } catch (WakeupException | InterruptException e) {
             if (running) {
-                healthy = false;
-                throw e;
+                fail(e);
+            } else {
+                health.stopped();
             }
-        } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
-            healthy = false;
-            LOG.error("Extractor stopped: {}", e.toString());
-            throw new FatalException("Extractor cannot go on: " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            healthy = false;
-            LOG.error("Extractor stopped", e);
-            throw e;
+        } catch (RuntimeException | Error e) {
+            // The loop's thread ends here whatever ended it; health must say so, or a dead loop looks alive.
+            if (running) {
+                fail(e);
+                if (e instanceof Error error) {
+                    throw error;
+                }
+            } else {
+                LOG.info("Extractor stopped while {}", KafkaErrors.describe(e));
+                health.stopped();
+            }
         } finally {
             clientMetrics.forEach(KafkaClientMetrics::close);
             embedder.shutdownNow();
@@ -199,8 +252,46 @@ public final class Extractor implements Runnable, AutoCloseable {
         }
     }
 
+    private void fail(Throwable e) {
+        LOG.error("Extractor stopped: {}", KafkaErrors.describe(e), e);
+        health.failed(e);
+    }
+
+    /**
+     * Dead letters must fit both the topic ({@code max.message.bytes}, read from the cluster) and
+     * the producer ({@code max.request.size}).
+     */
+    private int dlqMaxBytes(Map<String, Object> producerProps) {
+        int request = Integer.parseInt(String.valueOf(producerProps.getOrDefault(ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
+                1_048_576)));
+        try (Admin admin = Admin.create(config.clientProperties())) {
+            return Math.min(request, Topics.maxMessageBytes(admin, topics.examplesDlq()));
+        }
+    }
+
+    /**
+     * Runs a transactional call, calling it again while it times out: after a timeout the request
+     * may still complete, and the producer accepts only the same call ("timed out and must be
+     * retried"). Gives up only when the extractor is stopping.
+     */
+    private void retryOnTimeout(String call, Runnable r) {
+        while (true) {
+            try {
+                r.run();
+                kafkaWarnings.reset(call);
+                return;
+            } catch (TimeoutException e) {
+                callsRetried.increment();
+                kafkaWarnings.warn(call, "{} timed out; calling it again: {}", call, KafkaErrors.describe(e));
+                if (!running) {
+                    throw e;
+                }
+            }
+        }
+    }
+
     /** Consumed records and the output the embedder is computing for them. */
-    private record Batch(List<Parsed> records, Future<List<ProducerRecord<byte[], byte[]>>> output) {
+    private record Batch(List<Parsed> records, Future<List<Output>> output) {
 
         Map<TopicPartition, OffsetAndMetadata> nextOffsets() {
             Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
@@ -222,6 +313,10 @@ public final class Extractor implements Runnable, AutoCloseable {
         }
     }
 
+    /** A record to write and the consumed record it comes from. */
+    record Output(ConsumerRecord<byte[], byte[]> source, ProducerRecord<byte[], byte[]> record) {
+    }
+
     /**
      * Two batches in flight: while one is embedded on the embedder thread, the next one fills from
      * polls; a batch is written and committed in its own transaction as soon as its embedding is
@@ -235,6 +330,8 @@ public final class Extractor implements Runnable, AutoCloseable {
         private List<Parsed> filling = new ArrayList<>();
         private long fillingSince;
         private Batch inFlight;
+        private long backoffMs;
+        private Set<TopicPartition> assigned = Set.of();
 
         Pipeline(KafkaConsumer<byte[], byte[]> consumer, KafkaProducer<byte[], byte[]> producer,
                  ExecutorService embedder) {
@@ -251,6 +348,7 @@ public final class Extractor implements Runnable, AutoCloseable {
                     fillingSince = System.currentTimeMillis();
                 }
                 records.forEach(r -> filling.add(parse(r)));
+                health.lag(lag());
             }
             boolean full = filling.size() >= config.batchMaxRecords();
             boolean ready = !filling.isEmpty()
@@ -263,6 +361,22 @@ public final class Extractor implements Runnable, AutoCloseable {
             } else if (inFlight == null && ready) {
                 inFlight = submit();
             }
+        }
+
+        /** Records waiting on this instance's partitions, as of the last fetch; -1 when not known yet. */
+        private long lag() {
+            long sum = 0;
+            boolean known = false;
+            for (TopicPartition tp : assigned) {
+                OptionalLong l = consumer.currentLag(tp);
+                if (l.isPresent()) {
+                    sum += l.getAsLong();
+                    known = true;
+                }
+            }
+            // What this instance holds in memory is waiting too.
+            sum += filling.size() + (inFlight == null ? 0 : inFlight.records().size());
+            return known || sum > 0 ? sum : -1;
         }
 
         private Batch submit() {
@@ -280,7 +394,7 @@ public final class Extractor implements Runnable, AutoCloseable {
         }
 
         private void commit(Batch batch) {
-            List<ProducerRecord<byte[], byte[]>> out;
+            List<Output> out;
             try {
                 out = batch.output().get();
             } catch (ExecutionException e) {
@@ -290,67 +404,128 @@ public final class Extractor implements Runnable, AutoCloseable {
                 Thread.currentThread().interrupt();
                 throw new FatalException("Interrupted while embedding a batch", e);
             }
-            producer.beginTransaction();
+            Map<Integer, Exception> sendErrors = new ConcurrentHashMap<>();
             try {
-                out.forEach(producer::send);
-                producer.sendOffsetsToTransaction(batch.nextOffsets(), consumer.groupMetadata());
-                if (++transactions == HALT_BEFORE_COMMIT) {
-                    producer.flush();
-                    LOG.error("Halting before committing transaction {} ({} set)", transactions,
-                            HALT_BEFORE_COMMIT_PROPERTY);
-                    Runtime.getRuntime().halt(99);
+                producer.beginTransaction();
+                for (int i = 0; i < out.size(); i++) {
+                    int index = i;
+                    producer.send(out.get(i).record(), (metadata, error) -> {
+                        if (error != null) {
+                            sendErrors.put(index, error);
+                        }
+                    });
                 }
-                producer.commitTransaction();
-                examplesIn.increment(batch.records().size());
-            } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
+                Map<TopicPartition, OffsetAndMetadata> offsets = batch.nextOffsets();
+                retryOnTimeout("sendOffsetsToTransaction",
+                        () -> producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata()));
+                Faults.hit("extractor.commit");
+                retryOnTimeout("commitTransaction", producer::commitTransaction);
+            } catch (InterruptException e) {
                 throw e;
             } catch (KafkaException e) {
-                LOG.warn("Aborting transaction of {} examples and re-reading them: {}", batch.records().size(),
-                        e.toString());
-                transactionsAborted.increment();
-                producer.abortTransaction();
-                // This batch, the one behind it and what is filling are all dropped and read again.
-                List<Parsed> unwritten = new ArrayList<>(batch.records());
-                if (inFlight != null && inFlight != batch) {
-                    inFlight.output().cancel(true);
-                    unwritten.addAll(inFlight.records());
+                // A timeout that escapes here is a send() that waited max.block.ms for metadata (abort
+                // and retry), or a retried call given up because the extractor is stopping.
+                if (!running || KafkaErrors.classify(e) == KafkaErrors.Kind.FATAL) {
+                    throw e;
                 }
-                inFlight = null;
-                unwritten.addAll(filling);
-                filling = new ArrayList<>();
-                new Batch(unwritten, null).firstOffsets().forEach((tp, offset) -> {
-                    if (consumer.assignment().contains(tp)) {
-                        consumer.seek(tp, offset);
-                    }
-                });
+                abort(batch, out, sendErrors, e);
+                return;
+            }
+            examplesIn.increment(batch.records().size());
+            health.progressed();
+            backoffMs = 0;
+            kafkaWarnings.reset("abort");
+        }
+
+        /**
+         * Aborts the transaction and rewinds: this batch, the one behind it and what is filling are
+         * dropped and read again, after a backoff that doubles with each abort in a row. Records the
+         * broker refused are remembered, to be dead-lettered on their next reading.
+         */
+        private void abort(Batch batch, List<Output> out, Map<Integer, Exception> sendErrors, KafkaException e) {
+            transactionsAborted.increment();
+            backoffMs = Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_MIN_MS, backoffMs * 2));
+            kafkaWarnings.warn("abort", "Aborting transaction of {} examples and re-reading them in {} ms: {}",
+                    batch.records().size(), backoffMs, KafkaErrors.describe(e));
+            try {
+                retryOnTimeout("abortTransaction", producer::abortTransaction);
+            } catch (KafkaException abortFailed) {
+                // An abort that fails for anything but a timeout leaves the producer unusable.
+                abortFailed.addSuppressed(e);
+                throw new FatalException("Failed to abort a transaction after " + KafkaErrors.describe(e),
+                        abortFailed);
+            }
+            sendErrors.forEach((index, error) -> {
+                if (KafkaErrors.isRecordError(error)) {
+                    ConsumerRecord<byte[], byte[]> src = out.get(index).source();
+                    refused.put(id(src), error.getClass().getSimpleName() + ": " + error.getMessage());
+                    LOG.warn("The broker refused the output of {}; it will be dead-lettered: {}", id(src),
+                            KafkaErrors.describe(error));
+                }
+            });
+            List<Parsed> unwritten = new ArrayList<>(batch.records());
+            if (inFlight != null && inFlight != batch) {
+                inFlight.output().cancel(true);
+                unwritten.addAll(inFlight.records());
+            }
+            inFlight = null;
+            unwritten.addAll(filling);
+            filling = new ArrayList<>();
+            new Batch(unwritten, null).firstOffsets().forEach((tp, offset) -> {
+                if (assigned.contains(tp)) {
+                    consumer.seek(tp, offset);
+                }
+            });
+            try {
+                Thread.sleep(backoffMs);
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                throw new FatalException("Interrupted while backing off", ie);
             }
         }
 
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            health.assigned(false);
             // Commit while the partitions are still ours; what was read but not embedded yet is
             // read again by their next owner.
             if (inFlight != null) {
-                commit(inFlight);
+                Batch b = inFlight;
                 inFlight = null;
+                commit(b);
             }
             filling.removeIf(p -> partitions.contains(new TopicPartition(p.record().topic(), p.record().partition())));
+            Set<TopicPartition> left = new HashSet<>(assigned);
+            left.removeAll(partitions);
+            assigned = Set.copyOf(left);
         }
 
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
             // Positions come from the group's committed offsets.
+            Set<TopicPartition> now = new HashSet<>(assigned);
+            now.addAll(partitions);
+            assigned = Set.copyOf(now);
+            health.assigned(true);
         }
 
         @Override
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            health.assigned(false);
             // The group moved on without us: nothing uncommitted may be written any more.
             if (inFlight != null) {
                 inFlight.output().cancel(true);
                 inFlight = null;
             }
             filling.clear();
+            Set<TopicPartition> left = new HashSet<>(assigned);
+            left.removeAll(partitions);
+            assigned = Set.copyOf(left);
         }
+    }
+
+    private static String id(ConsumerRecord<?, ?> r) {
+        return r.topic() + "-" + r.partition() + "@" + r.offset();
     }
 
     /** One consumed record, parsed and validated: either an example or its dead letter. */
@@ -360,8 +535,15 @@ public final class Extractor implements Runnable, AutoCloseable {
 
     /** Parses and validates one record; done as records arrive, while the previous batch embeds. */
     Parsed parse(ConsumerRecord<byte[], byte[]> r) {
+        String refusal = refused.remove(id(r));
+        if (refusal != null) {
+            return deadLetter(r, "produce", "the broker refused this example's output: " + refusal,
+                    Math.min(dlqMaxBytes, REFUSED_DLQ_MAX_BYTES));
+        }
         try {
-            Optional<String> key = Optional.ofNullable(r.key()).map(k -> new String(k, StandardCharsets.UTF_8));
+            // An empty key is no key: the task comes from the value.
+            Optional<String> key = Optional.ofNullable(r.key()).filter(k -> k.length > 0)
+                    .map(k -> new String(k, StandardCharsets.UTF_8));
             Example e = ExampleParser.instance().parse(key, r.value());
             if (e.input() instanceof Example.Vector v && v.values().length != backbone.dimension()) {
                 throw new ExampleParser.InvalidExample("vector", "vector has " + v.values().length
@@ -369,21 +551,25 @@ public final class Extractor implements Runnable, AutoCloseable {
             }
             return new Parsed(r, Optional.of(e), Optional.empty());
         } catch (ExampleParser.InvalidExample e) {
-            LOG.debug("Dead-lettering {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), e.getMessage());
-            Counter.builder("headwater.extractor.dlq").description("Examples sent to the dead-letter topic")
-                    .tag("reason", e.kind()).register(registry).increment();
-            return new Parsed(r, Optional.empty(),
-                    Optional.of(DeadLetters.of(topics.examplesDlq(), r, e.kind(), e.getMessage())));
+            return deadLetter(r, e.kind(), e.getMessage(), dlqMaxBytes);
         }
     }
 
+    private Parsed deadLetter(ConsumerRecord<byte[], byte[]> r, String kind, String reason, int maxBytes) {
+        warnings.warn(kind, "Dead-lettering {} ({}): {}", id(r), kind, reason);
+        deadLetterCounter(kind).increment();
+        return new Parsed(r, Optional.empty(), Optional.of(DeadLetters.of(topics.examplesDlq(), r, kind, reason,
+                maxBytes)));
+    }
+
     /** The records a batch writes: features for valid examples, dead letters for the rest. */
-    List<ProducerRecord<byte[], byte[]>> transform(List<Parsed> batch) {
-        List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>(batch.size());
+    List<Output> transform(List<Parsed> batch) {
+        Faults.hit("extractor.embed");
+        List<Output> out = new ArrayList<>(batch.size());
         List<ConsumerRecord<byte[], byte[]>> valid = new ArrayList<>();
         List<Example> examples = new ArrayList<>();
         for (Parsed p : batch) {
-            p.deadLetter().ifPresent(out::add);
+            p.deadLetter().ifPresent(d -> out.add(new Output(p.record(), d)));
             p.example().ifPresent(e -> {
                 examples.add(e);
                 valid.add(p.record());
@@ -391,24 +577,32 @@ public final class Extractor implements Runnable, AutoCloseable {
         }
         float[][] vectors = embed(examples);
         var serializer = topics.features().valueSerde().serializer();
+        int written = 0;
         for (int i = 0; i < examples.size(); i++) {
             Example e = examples.get(i);
             ConsumerRecord<byte[], byte[]> src = valid.get(i);
+            if (vectors[i] == null) {
+                out.add(new Output(src, deadLetter(src, "backbone", "the backbone failed on this example's text",
+                        dlqMaxBytes).deadLetter().orElseThrow()));
+                continue;
+            }
             FeatureRecord f = new FeatureRecord(e.id(), e.label(), backbone.id(), backbone.sha256(),
                     e.eventTimeMs(), src.topic(), src.partition(), src.offset(), vectors[i]);
-            out.add(new ProducerRecord<>(topics.features().name(), e.task().getBytes(StandardCharsets.UTF_8),
-                    serializer.serialize(topics.features().name(), f)));
+            out.add(new Output(src, new ProducerRecord<>(topics.features().name(),
+                    e.task().getBytes(StandardCharsets.UTF_8), serializer.serialize(topics.features().name(), f))));
+            written++;
         }
-        featuresOut.increment(examples.size());
-        if (!examples.isEmpty()) {
-            batchSize.record(examples.size());
+        featuresOut.increment(written);
+        if (written > 0) {
+            batchSize.record(written);
         }
         return out;
     }
 
     /**
      * One vector per example: given ones as they are, cached ones from the cache, and the rest
-     * (each distinct text once) from one backbone call.
+     * (each distinct text once) from one backbone call. A null vector is an example the backbone
+     * failed on.
      */
     private float[][] embed(List<Example> examples) {
         float[][] vectors = new float[examples.size()][];
@@ -430,9 +624,12 @@ public final class Extractor implements Runnable, AutoCloseable {
         }
         if (!missing.isEmpty()) {
             List<String> texts = new ArrayList<>(missing.keySet());
-            float[][] computed = backboneTime.record(() -> backbone.embed(texts));
+            float[][] computed = backboneTime.record(() -> embedIsolated(texts));
             for (int j = 0; j < texts.size(); j++) {
                 float[] v = computed[j];
+                if (v == null) {
+                    continue;
+                }
                 String text = texts.get(j);
                 cache.ifPresent(c -> c.put(text, v));
                 missing.get(text).forEach(i -> vectors[i] = v);
@@ -440,6 +637,35 @@ public final class Extractor implements Runnable, AutoCloseable {
             textsEmbedded.increment(texts.size());
         }
         return vectors;
+    }
+
+    /**
+     * Embeds the texts in one call; if that fails, one by one, leaving null for each text the
+     * backbone fails on. If it fails on a probe text too, the backbone itself is broken: fatal.
+     */
+    private float[][] embedIsolated(List<String> texts) {
+        try {
+            return backbone.embed(texts);
+        } catch (RuntimeException batchError) {
+            // The boundary of a native library: whatever it throws for one input must not stop the stream.
+            LOG.warn("The backbone failed on a batch of {} texts; embedding them one by one: {}", texts.size(),
+                    KafkaErrors.describe(batchError));
+            try {
+                backbone.embed(List.of(PROBE_TEXT));
+            } catch (RuntimeException probeError) {
+                probeError.addSuppressed(batchError);
+                throw new FatalException("The backbone " + backbone.id() + " fails on every text", probeError);
+            }
+            float[][] out = new float[texts.size()][];
+            for (int i = 0; i < texts.size(); i++) {
+                try {
+                    out[i] = backbone.embed(List.of(texts.get(i)))[0];
+                } catch (RuntimeException e) {
+                    LOG.debug("The backbone failed on one text: {}", KafkaErrors.describe(e));
+                }
+            }
+            return out;
+        }
     }
 
     /** Stops the loop after the current transaction and waits for it. */

@@ -101,12 +101,29 @@ public record FeatureRecord(String exampleId, String label, String backboneId, S
                 throw new BadRecordException("feature record says " + dim + " dimensions but has "
                         + buf.remaining() + " bytes left");
             }
+            if (dim == 0) {
+                throw new BadRecordException("feature record has an empty embedding");
+            }
             float[] embedding = new float[dim];
             buf.asFloatBuffer().get(embedding);
+            for (int i = 0; i < dim; i++) {
+                if (!Float.isFinite(embedding[i])) {
+                    throw new NonFinite("embedding value " + i + " is " + embedding[i] + ", not a finite number");
+                }
+            }
             return new FeatureRecord(id, label, backbone, HexFormat.of().formatHex(sha), eventTime, topic,
                     partition, offset, embedding);
         } catch (BufferUnderflowException e) {
             throw new BadRecordException("truncated feature record of " + bytes.length + " bytes", e);
+        }
+    }
+
+    /** A feature record whose embedding holds a NaN or an infinity. */
+    public static final class NonFinite extends BadRecordException {
+        private static final long serialVersionUID = 1L;
+
+        NonFinite(String message) {
+            super(message);
         }
     }
 

@@ -32,10 +32,11 @@ public final class HeadwaterConfigs {
     public static final String TOPIC_REPLICATION_FACTOR = "topic.replication.factor";
     public static final String TOPIC_MIN_INSYNC_REPLICAS = "topic.min.insync.replicas";
     public static final String METRICS_PORT = "metrics.port";
+    public static final String HEALTH_STALL_TIMEOUT_MS = "health.stall.timeout.ms";
 
     /** Prefixes of Headwater's own keys; everything else goes to the Kafka clients. */
     private static final String[] OWN_PREFIXES = {"topic.", "metrics.", "extractor.", "trainer.", "registry.",
-        "backbone.", "demo.", "serving."};
+        "backbone.", "demo.", "serving.", "health."};
 
     private HeadwaterConfigs() {
     }
@@ -62,7 +63,10 @@ public final class HeadwaterConfigs {
                                 + "the replication factor is 3 or more, else the broker's default. At most the "
                                 + "replication factor.")
                 .define(METRICS_PORT, Type.INT, -1, Range.between(-1, 65535), Importance.LOW,
-                        "Port of the HTTP server with /metrics (Prometheus) and /health; -1 disables it, 0 picks a free port.");
+                        "Port of the HTTP server with /metrics (Prometheus) and /health; -1 disables it, 0 picks a free port.")
+                .define(HEALTH_STALL_TIMEOUT_MS, Type.LONG, 20_000L, Range.between(1_000L, 3_600_000L), Importance.MEDIUM,
+                        "A stage with input waiting (lag above zero) and no progress for this long is stuck: /health/live "
+                                + "answers 503 and headwater_health_live is 0. Restoring state counts as progress.");
     }
 
     /**
@@ -103,6 +107,26 @@ public final class HeadwaterConfigs {
         });
         out.put(BOOTSTRAP_SERVERS, String.join(",", config.getList(BOOTSTRAP_SERVERS)));
         return out;
+    }
+
+    /** This machine's host name, for default instance ids; "localhost" when it has none. */
+    public static String hostName() {
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            return "localhost";
+        }
+    }
+
+    /**
+     * A default static member id: stable across restarts of the same instance (same host name and
+     * state directory), distinct between instances on one host (they cannot share a state directory).
+     */
+    public static String instanceId(String applicationId, String stateDir) {
+        String dir = java.nio.file.Path.of(stateDir).toAbsolutePath().normalize().toString();
+        String hash = io.headwater.core.HeadArtifact.sha256(dir.getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .substring(0, 8);
+        return applicationId + "-" + hostName() + "-" + hash;
     }
 
     static boolean isOwnKey(String key) {

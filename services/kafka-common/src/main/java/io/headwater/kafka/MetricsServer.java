@@ -10,18 +10,18 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A small HTTP server with {@code /metrics} (Prometheus text format), {@code /health} and
- * {@code /health/ready} (200 when every registered check passes, 503 otherwise, with one line per
- * check) and {@code /health/live} (200 while the process serves HTTP at all).
+ * A small HTTP server with {@code /metrics} (Prometheus text format) and health:
+ * {@code /health/live} answers 200 while every registered stage is live (running and not stuck),
+ * {@code /health/ready} and {@code /health} 200 while every stage is ready (live, started, not
+ * rebalancing); otherwise 503. Each answers one line per stage.
  *
  * <pre>{@code
  * try (MetricsServer server = MetricsServer.start(8080, registry)) {
- *     server.addHealthCheck("trainer", () -> streams.state().isRunningOrRebalancing());
+ *     server.addHealth(trainer.health());
  * }
  * }</pre>
  */
@@ -39,7 +39,7 @@ public final class MetricsServer implements AutoCloseable {
     }
 
     private final HttpServer server;
-    private final Map<String, BooleanSupplier> checks = new ConcurrentHashMap<>();
+    private final Map<String, StageHealth> checks = new ConcurrentHashMap<>();
 
     private MetricsServer(HttpServer server) {
         this.server = server;
@@ -57,9 +57,9 @@ public final class MetricsServer implements AutoCloseable {
             MetricsServer s = new MetricsServer(http);
             http.createContext("/metrics", ex -> respond(ex, 200, "text/plain; version=0.0.4; charset=utf-8",
                     registry.scrape()));
-            http.createContext("/health", s::health);
-            http.createContext("/health/ready", s::health);
-            http.createContext("/health/live", ex -> respond(ex, 200, "text/plain; charset=utf-8", "UP\n"));
+            http.createContext("/health", ex -> s.health(ex, false));
+            http.createContext("/health/ready", ex -> s.health(ex, false));
+            http.createContext("/health/live", ex -> s.health(ex, true));
             http.start();
             LOG.info("Serving /metrics and /health on port {}", s.port());
             return s;
@@ -96,17 +96,20 @@ public final class MetricsServer implements AutoCloseable {
         server.createContext(path, handler);
     }
 
-    public void addHealthCheck(String name, BooleanSupplier check) {
-        checks.put(name, check);
+    /** Adds a stage to the health endpoints (replacing one of the same name). */
+    public void addHealth(StageHealth health) {
+        checks.put(health.stage(), health);
     }
 
-    private void health(HttpExchange ex) throws IOException {
+    /** One line per stage: {@code extractor UP running} or {@code trainer DOWN stuck: ...}. */
+    private void health(HttpExchange ex, boolean liveness) throws IOException {
         StringBuilder body = new StringBuilder();
         boolean ok = true;
         for (var e : new java.util.TreeMap<>(checks).entrySet()) {
-            boolean up = e.getValue().getAsBoolean();
+            StageHealth.Status st = e.getValue().status();
+            boolean up = liveness ? st.live() : st.ready();
             ok &= up;
-            body.append(e.getKey()).append(' ').append(up ? "UP" : "DOWN").append('\n');
+            body.append(e.getKey()).append(' ').append(up ? "UP" : "DOWN").append(' ').append(st.detail()).append('\n');
         }
         respond(ex, ok ? 200 : 503, "text/plain; charset=utf-8", (ok ? "UP\n" : "DOWN\n") + body);
     }

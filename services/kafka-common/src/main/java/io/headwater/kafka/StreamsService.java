@@ -1,49 +1,74 @@
 package io.headwater.kafka;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.apache.kafka.streams.processor.StateRestoreListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A Kafka Streams service as Headwater runs them: topics it needs created when missing,
- * {@code exactly_once_v2}, a deliberate commit interval, Kafka Streams metrics bound to the
- * registry, a failed stream thread replaced rather than the service dying.
+ * {@code exactly_once_v2}, a deliberate commit interval, static membership, Kafka Streams metrics
+ * bound to the registry, and failures answered by what they are ({@link KafkaErrors}): a thread that
+ * died of an error a new thread can get past is replaced (at most {@link #MAX_REPLACEMENTS} times in
+ * {@link #REPLACEMENT_WINDOW}); a fatal error, or one that keeps coming back, shuts the client down,
+ * which {@link #failure()} reports so the process can exit non-zero and be restarted. Records a
+ * processor cannot use are the processor's business (its dead-letter topic), never a thread's death.
  *
  * <pre>{@code
  * StreamsService s = StreamsService.start("trainer", topology, config.raw(), streamsProps, topicsNeeded, registry);
+ * s.failure().thenAccept(cause -> System.exit(1));
  * }</pre>
  */
 public final class StreamsService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StreamsService.class);
+    /** Thread replacements allowed within {@link #REPLACEMENT_WINDOW} before a failure counts as fatal. */
+    static final int MAX_REPLACEMENTS = 3;
+    static final Duration REPLACEMENT_WINDOW = Duration.ofMinutes(10);
 
     private final String name;
     private final KafkaStreams streams;
     private final KafkaStreamsMetrics metrics;
+    private final Health health;
+    private final CompletableFuture<Throwable> failure;
+    private volatile boolean closing;
 
-    private StreamsService(String name, KafkaStreams streams, KafkaStreamsMetrics metrics) {
+    private StreamsService(String name, KafkaStreams streams, KafkaStreamsMetrics metrics, Health health,
+                           CompletableFuture<Throwable> failure) {
         this.name = name;
         this.streams = streams;
         this.metrics = metrics;
+        this.health = health;
+        this.failure = failure;
     }
 
     /**
-     * @param name        for logs
+     * @param name        the stage, for logs and health ({@code trainer}, {@code registry})
      * @param topology    what to run
      * @param config      the service's parsed config (common keys and pass-through client keys)
-     * @param overrides   the service's own Streams settings (application id, commit interval, state dir)
+     * @param overrides   the service's own Streams settings (application id, commit interval, state
+     *                    dir, and {@code group.instance.id} for static membership)
      * @param topics      topics to create when missing
      */
     public static StreamsService start(String name, Topology topology, AbstractConfig config,
@@ -60,13 +85,46 @@ public final class StreamsService implements AutoCloseable {
         KafkaStreams streams = new KafkaStreams(topology, props);
         KafkaStreamsMetrics metrics = new KafkaStreamsMetrics(streams);
         metrics.bindTo(registry);
+        CompletableFuture<Throwable> failure = new CompletableFuture<>();
+        Health health = new Health(name, streams, config.getLong(HeadwaterConfigs.HEALTH_STALL_TIMEOUT_MS), failure);
+        StageHealth.bindGauges(health, registry);
+        Counter replaced = Counter.builder("headwater.streams.threads.replaced")
+                .description("Stream threads that died and were replaced").tag("stage", name).register(registry);
+        Deque<Long> replacements = new ArrayDeque<>();
         streams.setUncaughtExceptionHandler(e -> {
-            LOG.error("{} stream thread failed; replacing it", name, e);
-            return StreamThreadExceptionResponse.REPLACE_THREAD;
+            KafkaErrors.Kind kind = KafkaErrors.classify(e);
+            long now = System.currentTimeMillis();
+            synchronized (replacements) {
+                while (!replacements.isEmpty() && now - replacements.peekFirst() > REPLACEMENT_WINDOW.toMillis()) {
+                    replacements.removeFirst();
+                }
+                if (kind != KafkaErrors.Kind.FATAL && replacements.size() < MAX_REPLACEMENTS) {
+                    replacements.addLast(now);
+                    replaced.increment();
+                    LOG.warn("{} stream thread failed ({}); replacing it: {}", name, kind, KafkaErrors.describe(e), e);
+                    return StreamThreadExceptionResponse.REPLACE_THREAD;
+                }
+            }
+            LOG.error("{} cannot go on: {}; shutting down{}", name, KafkaErrors.describe(e),
+                    kind == KafkaErrors.Kind.FATAL ? "" : " (the same failure came back " + MAX_REPLACEMENTS
+                            + " times in " + REPLACEMENT_WINDOW.toMinutes() + " minutes)", e);
+            failure.complete(e);
+            return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         });
+        StreamsService service = new StreamsService(name, streams, metrics, health, failure);
+        streams.setStateListener((next, previous) -> {
+            LOG.info("{} {} -> {}", name, previous, next);
+            if (next == KafkaStreams.State.ERROR && !failure.isDone()) {
+                failure.complete(new io.headwater.core.FatalException(name + " Kafka Streams client failed"));
+            } else if (next == KafkaStreams.State.NOT_RUNNING && !service.closing && !failure.isDone()) {
+                failure.complete(new io.headwater.core.FatalException(name + " Kafka Streams client stopped"));
+            }
+        });
+        streams.setGlobalStateRestoreListener(health);
         streams.start();
-        LOG.info("{} started ({})", name, overrides.get(StreamsConfig.APPLICATION_ID_CONFIG));
-        return new StreamsService(name, streams, metrics);
+        LOG.info("{} started ({}, instance {})", name, overrides.get(StreamsConfig.APPLICATION_ID_CONFIG),
+                overrides.getOrDefault(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), "dynamic"));
+        return service;
     }
 
     /** Pass-through client keys, then the settings every Headwater Streams service has, then the service's own. */
@@ -80,21 +138,126 @@ public final class StreamsService implements AutoCloseable {
         return p;
     }
 
+    /**
+     * The {@code group.instance.id} of an instance's stream threads (Kafka Streams adds the thread
+     * index): stable across restarts, so a restarted instance takes its tasks back at once instead of
+     * waiting out its predecessor's session timeout.
+     */
+    public static Map<String, Object> staticMembership(String instanceId) {
+        return Map.of(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), instanceId);
+    }
+
     public KafkaStreams streams() {
         return streams;
     }
 
-    /** True while running, rebalancing or starting. */
+    /** Live while threads run and make progress (or have nothing to do); ready while RUNNING. */
+    public StageHealth health() {
+        return health;
+    }
+
+    /** True while running, rebalancing or starting, and not stuck. */
     public boolean healthy() {
-        KafkaStreams.State s = streams.state();
-        return s.isRunningOrRebalancing() || s == KafkaStreams.State.CREATED;
+        return health.status().live();
+    }
+
+    /** Completes with the cause when the client shuts down on an error; never on {@link #close()}. */
+    public CompletableFuture<Throwable> failure() {
+        return failure;
     }
 
     @Override
     public void close() {
+        closing = true;
         if (!streams.close(Duration.ofSeconds(30))) {
             LOG.warn("{} did not stop within 30 s", name);
         }
         metrics.close();
+    }
+
+    /**
+     * Health of a Kafka Streams client from its state and its own metrics: records processed (and
+     * restored) are progress; the main consumers' per-partition {@code records-lag} is the input
+     * waiting.
+     */
+    static final class Health implements StageHealth, StateRestoreListener {
+        private final String stage;
+        private final KafkaStreams streams;
+        private final long stallTimeoutMs;
+        private final CompletableFuture<Throwable> failure;
+        private double lastProcessed = -1;
+        private volatile long lastProgressAt = System.currentTimeMillis();
+
+        Health(String stage, KafkaStreams streams, long stallTimeoutMs, CompletableFuture<Throwable> failure) {
+            this.stage = stage;
+            this.streams = streams;
+            this.stallTimeoutMs = stallTimeoutMs;
+            this.failure = failure;
+        }
+
+        @Override
+        public String stage() {
+            return stage;
+        }
+
+        @Override
+        public synchronized Status status() {
+            KafkaStreams.State state = streams.state();
+            if (failure.isDone() || state == KafkaStreams.State.ERROR || state == KafkaStreams.State.PENDING_ERROR) {
+                return Status.dead("stopped on an error (see the log)");
+            }
+            if (state == KafkaStreams.State.NOT_RUNNING || state == KafkaStreams.State.PENDING_SHUTDOWN) {
+                return Status.dead("stopped");
+            }
+            double processed = 0;
+            long lag = 0;
+            for (Map.Entry<MetricName, ? extends Metric> e : streams.metrics().entrySet()) {
+                MetricName m = e.getKey();
+                if (m.name().equals("process-total") && m.group().equals("stream-thread-metrics")) {
+                    processed += number(e.getValue());
+                } else if (m.name().equals("records-lag") && m.group().equals("consumer-fetch-manager-metrics")
+                        && isMainConsumer(m.tags().getOrDefault("client-id", ""))) {
+                    lag += (long) Math.max(0, number(e.getValue()));
+                }
+            }
+            long now = System.currentTimeMillis();
+            if (processed != lastProcessed || lag == 0) {
+                lastProcessed = processed;
+                lastProgressAt = now;
+            }
+            long idle = now - lastProgressAt;
+            if (lag > 0 && idle > stallTimeoutMs) {
+                return Status.dead(String.format(Locale.ROOT, "stuck: %d records waiting and no progress for %.0f s",
+                        lag, idle / 1000.0));
+            }
+            boolean ready = state == KafkaStreams.State.RUNNING;
+            return Status.live(ready, state.name().toLowerCase(Locale.ROOT));
+        }
+
+        private static boolean isMainConsumer(String clientId) {
+            return clientId.contains("-StreamThread-") && clientId.endsWith("-consumer")
+                    && !clientId.endsWith("-restore-consumer");
+        }
+
+        private static double number(Metric m) {
+            Object v = m.metricValue();
+            return v instanceof Number n && !Double.isNaN(n.doubleValue()) && !Double.isInfinite(n.doubleValue())
+                    ? n.doubleValue() : 0;
+        }
+
+        @Override
+        public void onRestoreStart(TopicPartition partition, String store, long startOffset, long endOffset) {
+            lastProgressAt = System.currentTimeMillis();
+        }
+
+        @Override
+        public void onBatchRestored(TopicPartition partition, String store, long batchEndOffset, long restored) {
+            lastProgressAt = System.currentTimeMillis();
+        }
+
+        @Override
+        public void onRestoreEnd(TopicPartition partition, String store, long totalRestored) {
+            lastProgressAt = System.currentTimeMillis();
+        }
     }
 }

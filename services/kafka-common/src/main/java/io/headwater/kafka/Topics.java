@@ -8,7 +8,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -29,6 +33,12 @@ public final class Topics {
     private static final Logger LOG = LoggerFactory.getLogger(Topics.class);
     /** Model candidates and updates carry whole heads: allow up to 8 MB, deliberately. */
     public static final int MODEL_MAX_BYTES = 8 * 1024 * 1024;
+    /**
+     * Dead letters of examples and features: 1 MiB, the broker's default record limit. A dead
+     * letter is cut to fit its topic's actual limit ({@link DeadLetters}), so this only sizes how
+     * much of a huge record is kept.
+     */
+    public static final int DLQ_MAX_BYTES = 1024 * 1024;
 
     private final String prefix;
     private final Topic<String, byte[]> examples;
@@ -38,6 +48,8 @@ public final class Topics {
     private final Topic<String, ModelUpdate> modelUpdates;
     private final Topic<String, ModelDecision> modelHistory;
     private final Topic<String, RegistryCommand> registryCommands;
+    private final Topic<byte[], byte[]> featuresDlq;
+    private final Topic<byte[], byte[]> registryDlq;
 
     private Topics(String prefix) {
         this.prefix = prefix;
@@ -46,7 +58,11 @@ public final class Topics {
         Map<String, String> compacted = Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
                 TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MODEL_MAX_BYTES));
         this.examples = new Topic<>(prefix + "examples", str, Serdes.ByteArray(), Map.of());
-        this.examplesDlq = new Topic<>(prefix + "examples.dlq", Serdes.ByteArray(), Serdes.ByteArray(), Map.of());
+        Map<String, String> dlqSized = Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(DLQ_MAX_BYTES));
+        this.examplesDlq = new Topic<>(prefix + "examples.dlq", Serdes.ByteArray(), Serdes.ByteArray(), dlqSized);
+        this.featuresDlq = new Topic<>(prefix + "features.dlq", Serdes.ByteArray(), Serdes.ByteArray(), dlqSized);
+        // Bad candidates can be as large as good ones.
+        this.registryDlq = new Topic<>(prefix + "registry.dlq", Serdes.ByteArray(), Serdes.ByteArray(), modelSized);
         this.features = new Topic<>(prefix + "features", str, new FeatureRecord.FeatureSerde(), Map.of());
         this.modelCandidates = new Topic<>(prefix + "model-candidates", str, Json.serde(ModelCandidate.class), modelSized);
         this.modelUpdates = new Topic<>(prefix + "model-updates", str, Json.serde(ModelUpdate.class), compacted);
@@ -71,6 +87,20 @@ public final class Topics {
     /** Examples that failed validation: original key and bytes, the reason in headers. */
     public Topic<byte[], byte[]> examplesDlq() {
         return examplesDlq;
+    }
+
+    /**
+     * Feature records the trainer could not learn from (undecodable, non-finite, wrong dimension or
+     * backbone, a duplicate example id, a head that failed on it): original key and bytes, the
+     * reason in headers.
+     */
+    public Topic<byte[], byte[]> featuresDlq() {
+        return featuresDlq;
+    }
+
+    /** Candidates and commands the registry could not decode: original key and bytes, the reason in headers. */
+    public Topic<byte[], byte[]> registryDlq() {
+        return registryDlq;
     }
 
     /** Embeddings with labels; key = task id, value = {@code schemas/features-v1.md}. */
@@ -107,7 +137,37 @@ public final class Topics {
     }
 
     public List<Topic<?, ?>> all() {
-        return List.of(examples, examplesDlq, features, modelCandidates, modelUpdates, modelHistory, registryCommands);
+        return List.of(examples, examplesDlq, features, featuresDlq, modelCandidates, modelUpdates, modelHistory,
+                registryCommands, registryDlq);
+    }
+
+    /**
+     * The record size limit a topic has on the cluster ({@code max.message.bytes}, the topic's own or
+     * the broker's default), for sizing what is written to it. A topic that cannot be described
+     * (not yet visible, no describe permission) gives the limit Headwater creates it with, else the
+     * broker default of 1 MB.
+     */
+    public static int maxMessageBytes(Admin admin, Topic<?, ?> topic) {
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic.name());
+        try {
+            Config config = admin.describeConfigs(List.of(resource)).all().get(30, TimeUnit.SECONDS).get(resource);
+            ConfigEntry entry = config == null ? null : config.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
+            if (entry != null && entry.value() != null) {
+                return Integer.parseInt(entry.value());
+            }
+        } catch (ExecutionException | java.util.concurrent.TimeoutException | NumberFormatException e) {
+            LOG.warn("Could not read max.message.bytes of topic {} ({}); assuming {}", topic.name(), e.toString(),
+                    configuredMaxMessageBytes(topic));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FatalException("Interrupted while describing topic " + topic.name(), e);
+        }
+        return configuredMaxMessageBytes(topic);
+    }
+
+    private static int configuredMaxMessageBytes(Topic<?, ?> topic) {
+        String v = topic.configs().get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
+        return v == null ? 1_048_588 : Integer.parseInt(v);
     }
 
     /**

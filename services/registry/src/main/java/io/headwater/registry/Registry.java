@@ -1,7 +1,9 @@
 package io.headwater.registry;
 
 import io.headwater.core.FatalException;
+import io.headwater.kafka.StageHealth;
 import io.headwater.kafka.StreamsService;
+import io.headwater.kafka.Topic;
 import io.headwater.kafka.Topics;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
@@ -9,6 +11,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.state.HostInfo;
 
@@ -47,9 +50,16 @@ public final class Registry implements AutoCloseable {
                     : HostInfo.buildFromEndpoint(config.advertisedHost());
             overrides.put(StreamsConfig.APPLICATION_SERVER_CONFIG, advertised.host() + ":" + advertised.port());
         }
-        StreamsService s = StreamsService.start("Registry", RegistryTopology.build(config, registry), config.raw(),
-                overrides, List.of(topics.modelCandidates(), topics.registryCommands(), topics.modelUpdates(),
-                        topics.modelHistory()), registry);
+        List<Topic<?, ?>> needed = List.of(topics.modelCandidates(), topics.registryCommands(), topics.modelUpdates(),
+                topics.modelHistory(), topics.registryDlq());
+        int dlqMaxBytes;
+        try (Admin admin = Admin.create(config.clientProperties())) {
+            Topics.ensure(admin, needed, config.topicSettings());
+            dlqMaxBytes = Math.min(Topics.MODEL_MAX_BYTES, Topics.maxMessageBytes(admin, topics.registryDlq()));
+        }
+        overrides.putAll(StreamsService.staticMembership(config.instanceId()));
+        StreamsService s = StreamsService.start("registry", RegistryTopology.build(config, registry, dlqMaxBytes),
+                config.raw(), overrides, needed, registry);
         if (api.isPresent()) {
             api.get().start(s.streams(), advertised);
         }
@@ -72,9 +82,14 @@ public final class Registry implements AutoCloseable {
         return streams;
     }
 
-    /** True while running, rebalancing or starting. */
+    /** True while running, rebalancing or starting, and not stuck. */
     public boolean healthy() {
         return streams.healthy();
+    }
+
+    /** The Kafka Streams client's health. */
+    public StageHealth health() {
+        return streams.health();
     }
 
     @Override

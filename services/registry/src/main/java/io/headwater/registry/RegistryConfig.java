@@ -31,6 +31,7 @@ public final class RegistryConfig extends ServiceConfig {
     public static final String ADMIN_TOKEN = "registry.admin.token";
     public static final String SIGNING_KEY = "registry.signing.private.key";
     public static final String SIGNING_KEY_ID = "registry.signing.key.id";
+    public static final String INSTANCE_ID = "registry.instance.id";
 
     public static final ConfigDef CONFIG = HeadwaterConfigs.common()
             .define(APPLICATION_ID, Type.STRING, "headwater-registry", Importance.HIGH,
@@ -60,7 +61,12 @@ public final class RegistryConfig extends ServiceConfig {
             .define(SIGNING_KEY, Type.PASSWORD, null, Importance.MEDIUM,
                     "Base64 PKCS#8 Ed25519 private key that signs every model update (`headwater keygen` makes one); unset: unsigned.")
             .define(SIGNING_KEY_ID, Type.STRING, "registry", Importance.LOW,
-                    "Key id written beside each signature, so consumers can rotate trusted keys.");
+                    "Key id written beside each signature, so consumers can rotate trusted keys.")
+            .define(INSTANCE_ID, Type.STRING, "", Importance.MEDIUM,
+                    "This instance's group.instance.id (static membership; Kafka Streams adds the thread index). It "
+                            + "must be unique per instance and stable across its restarts, so a restarted registry takes "
+                            + "its tasks back at once instead of waiting out its predecessor's session timeout. Empty "
+                            + "means <application id>-<host name>-<a hash of the state directory>, which is unique per instance on a host (instances cannot share a state directory) and stable while the host name and state directory are.");
 
     private final GatePolicy.Book policies;
     private final Optional<PrivateKey> signingKey;
@@ -81,6 +87,12 @@ public final class RegistryConfig extends ServiceConfig {
 
     public String applicationId() {
         return raw().getString(APPLICATION_ID);
+    }
+
+    /** The instance's static group member id: {@code registry.instance.id}, or one derived from application id, host name and state directory. */
+    public String instanceId() {
+        String id = raw().getString(INSTANCE_ID).trim();
+        return id.isEmpty() ? io.headwater.kafka.HeadwaterConfigs.instanceId(applicationId(), stateDir()) : id;
     }
 
     public long commitIntervalMs() {

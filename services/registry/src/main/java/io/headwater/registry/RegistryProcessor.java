@@ -3,11 +3,15 @@ package io.headwater.registry;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.headwater.core.BadRecordException;
 import io.headwater.core.HeadArtifact;
+import io.headwater.kafka.DeadLetters;
+import io.headwater.kafka.Faults;
 import io.headwater.kafka.Json;
+import io.headwater.kafka.KafkaErrors;
 import io.headwater.kafka.ModelCandidate;
 import io.headwater.kafka.ModelDecision;
 import io.headwater.kafka.ModelUpdate;
 import io.headwater.kafka.RegistryCommand;
+import io.headwater.kafka.RepeatedWarnings;
 import io.headwater.kafka.Topics;
 import io.headwater.kafka.UpdateSignature;
 import io.micrometer.core.instrument.Counter;
@@ -33,11 +37,18 @@ import org.slf4j.LoggerFactory;
  * (1, 2, 3, ... per task) on {@code model-updates}; every decision, with its reason, goes to
  * {@code model-history}. Rollback and pin republish an earlier version's head as a new version, so
  * consumers follow them like any other update.
+ *
+ * <p>What cannot be decoded goes to {@code registry.dlq} with its reason, counted in
+ * {@code headwater.registry.dlq{reason}}: a record without a task key ({@code key}), an invalid
+ * candidate ({@code invalid}, also recorded as a rejection in the task's history) and an unreadable
+ * or inconsistent command ({@code command}).
  */
 final class RegistryProcessor implements Processor<String, byte[], String, byte[]> {
     private static final Logger LOG = LoggerFactory.getLogger(RegistryProcessor.class);
     /** Rejection reasons, registered up front so every series exists from the start. */
     static final List<String> REJECTION_REASONS = List.of("invalid", "gate", "floor", "min_examples", "paused", "pinned");
+    /** Dead-letter reasons, registered up front. */
+    static final List<String> DLQ_REASONS = List.of("key", "invalid", "command");
 
     private final RegistryConfig config;
     private final MeterRegistry registry;
@@ -47,13 +58,16 @@ final class RegistryProcessor implements Processor<String, byte[], String, byte[
     private final Timer exampleToVersion;
     private final AtomicLong lastPublished;
     private final String commandsTopic;
+    private final int dlqMaxBytes;
+    private final RepeatedWarnings warnings = new RepeatedWarnings(LOG, "headwater_registry_dlq_total");
     private ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, ModelUpdate> current;
     private KeyValueStore<String, ModelUpdate> versions;
     private KeyValueStore<String, TaskControl> controls;
 
-    RegistryProcessor(RegistryConfig config, MeterRegistry registry, AtomicLong lastPublished) {
+    RegistryProcessor(RegistryConfig config, MeterRegistry registry, AtomicLong lastPublished, int dlqMaxBytes) {
         this.config = config;
+        this.dlqMaxBytes = dlqMaxBytes;
         this.registry = registry;
         this.lastPublished = lastPublished;
         this.commandsTopic = Topics.withPrefix(config.topicPrefix()).registryCommands().name();
@@ -67,6 +81,26 @@ final class RegistryProcessor implements Processor<String, byte[], String, byte[
                 .description("From the oldest example a version adds to its publication").publishPercentileHistogram()
                 .register(registry);
         REJECTION_REASONS.forEach(this::rejectedCounter);
+        DLQ_REASONS.forEach(this::deadLetterCounter);
+    }
+
+    private Counter deadLetterCounter(String reason) {
+        return Counter.builder("headwater.registry.dlq").description("Records sent to the registry's dead-letter topic, by reason")
+                .tag("reason", reason).register(registry);
+    }
+
+    /** Sends what the registry cannot use to registry.dlq, with why and where. */
+    private void deadLetter(Record<String, byte[]> record, String reason, String message) {
+        String topic = context.recordMetadata().map(m -> m.topic()).orElse("?");
+        int partition = context.recordMetadata().map(m -> m.partition()).orElse(-1);
+        long offset = context.recordMetadata().map(m -> m.offset()).orElse(-1L);
+        warnings.warn(reason, "Dead-lettering {}-{}@{} ({}): {}", topic, partition, offset, reason, message);
+        deadLetterCounter(reason).increment();
+        byte[] key = record.key() == null ? null : record.key().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        DeadLetters.Letter letter = DeadLetters.letter(key, record.value(), record.headers(), topic, partition, offset,
+                reason, message, dlqMaxBytes);
+        context.forward(new Record<>(record.key(), letter.value(), record.timestamp(), letter.headers()),
+                RegistryTopology.DLQ_SINK);
     }
 
     private Counter rejectedCounter(String reason) {
@@ -84,10 +118,10 @@ final class RegistryProcessor implements Processor<String, byte[], String, byte[
 
     @Override
     public void process(Record<String, byte[]> record) {
+        Faults.hit("registry.process");
         String where = context.recordMetadata().map(m -> m.topic() + "-" + m.partition() + "@" + m.offset()).orElse("?");
-        if (record.key() == null) {
-            LOG.warn("Ignored {}: no task key", where);
-            rejectedCounter("invalid").increment();
+        if (record.key() == null || record.key().isEmpty()) {
+            deadLetter(record, "key", "record without a task key");
             return;
         }
         boolean command = context.recordMetadata().map(m -> m.topic().equals(commandsTopic)).orElse(false);
@@ -106,6 +140,12 @@ final class RegistryProcessor implements Processor<String, byte[], String, byte[
             valid = CandidateValidator.validate(task, record.value());
         } catch (BadRecordException e) {
             reject(task, "invalid: " + e.getMessage(), null, where);
+            deadLetter(record, "invalid", e.getMessage());
+            return;
+        } catch (RuntimeException e) {
+            // Decoding a foreign record must never kill the thread (a new one would read it again).
+            reject(task, "invalid: " + KafkaErrors.describe(e), null, where);
+            deadLetter(record, "invalid", KafkaErrors.describe(e));
             return;
         }
         ModelCandidate c = valid.candidate();
@@ -157,17 +197,22 @@ final class RegistryProcessor implements Processor<String, byte[], String, byte[
     private void command(Record<String, byte[]> record, String where) {
         String task = record.key();
         RegistryCommand cmd;
+        if (record.value() == null) {
+            deadLetter(record, "command", "command without a value");
+            return;
+        }
         try {
             cmd = Json.MAPPER.readValue(record.value(), RegistryCommand.class);
         } catch (JsonProcessingException e) {
-            LOG.warn("Ignored unreadable registry command {}: {}", where, e.getOriginalMessage());
+            deadLetter(record, "command", "unreadable registry command: " + e.getOriginalMessage());
             return;
         } catch (IOException | IllegalArgumentException e) {
-            LOG.warn("Ignored unreadable registry command {}: {}", where, e.getMessage());
+            deadLetter(record, "command", "unreadable registry command: " + e.getMessage());
             return;
         }
         if (cmd == null || cmd.action() == null || !task.equals(cmd.task())) {
-            LOG.warn("Ignored registry command {}: no action or task differs from key '{}'", where, task);
+            deadLetter(record, "command", "registry command without an action, or for a task other than its key '"
+                    + task + "'");
             return;
         }
         TaskControl control = control(task);

@@ -31,6 +31,7 @@ public final class RegistryTopology {
     public static final String CONTROL_STORE = "task-control";
     static final String UPDATES_SINK = "model-updates";
     static final String HISTORY_SINK = "model-history";
+    static final String DLQ_SINK = "dead-letters";
 
     private RegistryTopology() {
     }
@@ -41,6 +42,11 @@ public final class RegistryTopology {
     }
 
     public static Topology build(RegistryConfig config, MeterRegistry registry) {
+        return build(config, registry, Topics.MODEL_MAX_BYTES);
+    }
+
+    /** @param dlqMaxBytes the most a dead letter may take: {@code registry.dlq}'s record limit on the cluster */
+    public static Topology build(RegistryConfig config, MeterRegistry registry, int dlqMaxBytes) {
         Topics topics = Topics.withPrefix(config.topicPrefix());
         AtomicLong lastPublished = new AtomicLong();
         Gauge.builder("headwater.registry.last.published", lastPublished, AtomicLong::get)
@@ -51,7 +57,7 @@ public final class RegistryTopology {
                 topics.modelCandidates().name());
         t.addSource("commands", Serdes.String().deserializer(), Serdes.ByteArray().deserializer(),
                 topics.registryCommands().name());
-        t.addProcessor("decide", () -> new RegistryProcessor(config, registry, lastPublished), "candidates", "commands");
+        t.addProcessor("decide", () -> new RegistryProcessor(config, registry, lastPublished, dlqMaxBytes), "candidates", "commands");
         // Versions carry whole heads: size their changelogs' record limit like the model topics'.
         Map<String, String> modelSized = Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(Topics.MODEL_MAX_BYTES));
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(CURRENT_STORE), Serdes.String(),
@@ -70,6 +76,8 @@ public final class RegistryTopology {
         };
         t.addSink(HISTORY_SINK, topics.modelHistory().name(), Serdes.String().serializer(),
                 Serdes.ByteArray().serializer(), byTask, "decide");
+        t.addSink(DLQ_SINK, topics.registryDlq().name(), Serdes.String().serializer(), Serdes.ByteArray().serializer(),
+                "decide");
         return t;
     }
 }

@@ -101,6 +101,39 @@ class RegistryTopologyTest {
     }
 
     @Test
+    void shouldDeadLetterWhatItCannotDecodeAndGoOn() throws Exception {
+        start(Map.of());
+        var dlq = driver.createOutputTopic(Topics.withPrefix("headwater.").registryDlq().name(),
+                Serdes.String().deserializer(), Serdes.ByteArray().deserializer());
+        byte[] notJson = "{not json".getBytes(StandardCharsets.UTF_8);
+        // when: bad candidates and commands between good candidates
+        candidates.pipeInput("a", candidate("a", 10, artifact(4, 0.1f), 4));
+        candidates.pipeInput((String) null, candidate("a", 11, artifact(4, 0.1f), 4));
+        candidates.pipeInput("a", notJson);
+        candidates.pipeInput("a", "{\"formatVersion\": 1, \"task\": \"a\", \"metrics\": null}"
+                .getBytes(StandardCharsets.UTF_8));
+        commands.pipeInput("a", notJson);
+        commands.pipeInput("a", (byte[]) null);
+        commands.pipeInput("a", Json.write(new RegistryCommand(1, "c-x", "b", RegistryCommand.Action.PAUSE, 0, "eve",
+                "", "2026-11-27T00:00:00Z")));
+        candidates.pipeInput("a", candidate("a", 20, artifact(4, 0.2f), 4));
+        // then: each is a dead letter with its reason and where it came from
+        var dead = dlq.readRecordsToList();
+        assertThat(dead).extracting(r -> io.headwater.kafka.DeadLetters.header(r.headers(),
+                io.headwater.kafka.DeadLetters.ERROR)).containsExactly("key", "invalid", "invalid", "command", "command",
+                "command");
+        assertThat(dead).extracting(r -> io.headwater.kafka.DeadLetters.header(r.headers(),
+                io.headwater.kafka.DeadLetters.SOURCE_TOPIC)).containsExactly("headwater.model-candidates",
+                "headwater.model-candidates", "headwater.model-candidates", "headwater.registry-commands",
+                "headwater.registry-commands", "headwater.registry-commands");
+        assertThat(dead.get(1).value()).isEqualTo(notJson);
+        // and the good candidates around them became versions 1 and 2
+        assertThat(updates.readValuesToList()).extracting(ModelUpdate::version).containsExactly(1L, 2L);
+        assertThat(rejected("invalid")).isEqualTo(2);
+        assertThat(meters.get("headwater.registry.dlq").tag("reason", "command").counter().count()).isEqualTo(3);
+    }
+
+    @Test
     void shouldNumberVersionsPerTaskWithoutGaps() throws Exception {
         start(Map.of());
         // when

@@ -2,7 +2,9 @@ package io.headwater.serving;
 
 import io.headwater.backbone.Backbone;
 import io.headwater.client.ModelClient;
+import io.headwater.kafka.HeadwaterConfigs;
 import io.headwater.kafka.MetricsServer;
+import io.headwater.kafka.StageHealth;
 import io.headwater.kafka.Topics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
@@ -31,12 +33,39 @@ public final class Serving implements AutoCloseable {
     public static Serving start(ServingConfig config, Backbone backbone, PrometheusMeterRegistry registry) {
         ModelClient client = ModelClient.builder(config.clientProperties(), Topics.withPrefix(config.topicPrefix()))
                 .backbone(backbone).tasks(config.tasks()).trustedKeys(config.trustedKeys()).meterRegistry(registry)
+                .stallTimeoutMs(config.raw().getLong(HeadwaterConfigs.HEALTH_STALL_TIMEOUT_MS))
                 .build().start();
         EmbeddingBatcher batcher = new EmbeddingBatcher(backbone, config.batchMaxTexts(), config.batchMaxWaitMs(), registry);
         MetricsServer server = MetricsServer.start(config.port(), registry, config.httpThreads());
         server.addHandler("/predict", new PredictHandler(client, batcher, registry));
-        server.addHealthCheck("serving", () -> !client.tasks().isEmpty());
+        server.addHealth(health(client));
+        StageHealth.bindGauges(health(client), registry);
         return new Serving(client, batcher, server);
+    }
+
+    /** Live while the client follows model updates; ready once it serves at least one task. */
+    static StageHealth health(ModelClient client) {
+        return new StageHealth() {
+            @Override
+            public String stage() {
+                return "serving";
+            }
+
+            @Override
+            public Status status() {
+                Status following = client.health().status();
+                if (!following.live()) {
+                    return Status.dead("not following model updates: " + following.detail());
+                }
+                boolean serves = !client.tasks().isEmpty();
+                return Status.live(serves, serves ? "serving " + client.tasks().size() + " tasks" : "no version yet");
+            }
+        };
+    }
+
+    /** Completes with the cause if the model follower dies (the served versions would be frozen). */
+    public java.util.concurrent.CompletableFuture<Throwable> failure() {
+        return client.health().failure();
     }
 
     public int port() {

@@ -1,17 +1,23 @@
 package io.headwater.trainer;
 
+import io.headwater.core.BadRecordException;
 import io.headwater.core.DriftDetector;
 import io.headwater.core.Head;
 import io.headwater.core.HeadType;
 import io.headwater.core.HeadArtifact;
 import io.headwater.core.WindowedAccuracy;
 import io.headwater.kafka.BackboneRef;
+import io.headwater.kafka.DeadLetters;
+import io.headwater.kafka.Faults;
 import io.headwater.kafka.FeatureRecord;
+import io.headwater.kafka.KafkaErrors;
+import io.headwater.kafka.RepeatedWarnings;
 import io.headwater.kafka.ModelCandidate;
 import io.headwater.kafka.ModelMetrics;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,6 +32,8 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.WindowStore;
+import org.apache.kafka.streams.state.WindowStoreIterator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,8 +47,16 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Working copies of recently used states stay in memory; every update is also put to the
  * (cached, changelogged) store, whose cache sends at most one changelog write per state per commit.
+ *
+ * <p>A record that cannot be learned from goes to {@code features.dlq} with its reason, counted in
+ * {@code headwater.trainer.dlq{reason}}, and the stream goes on: no task key ({@code key}), no value
+ * ({@code empty}), undecodable ({@code decode}), a NaN or infinity ({@code non_finite}), another
+ * backbone or width than the task's ({@code backbone}, {@code dimension}), an example id the task
+ * learned within {@code trainer.dedup.retention.ms} ({@code duplicate}), a head that throws on it
+ * ({@code head}: every head of the task goes on from its state before that record, reloaded from the
+ * store) and a stored state that cannot be read ({@code state}).
  */
-final class LearnProcessor implements Processor<String, FeatureRecord, String, ModelCandidate> {
+final class LearnProcessor implements Processor<byte[], byte[], Object, Object> {
     private static final Logger LOG = LoggerFactory.getLogger(LearnProcessor.class);
     static final int WORKING_SET = 256;
 
@@ -48,8 +64,12 @@ final class LearnProcessor implements Processor<String, FeatureRecord, String, M
     private final List<HeadType> types;
     private final TrainerMetrics metrics;
     private final String configDigest;
-    private ProcessorContext<String, ModelCandidate> context;
+    private final int dlqMaxBytes;
+    private final RepeatedWarnings warnings = new RepeatedWarnings(LOG, "headwater_trainer_dlq_total");
+    private ProcessorContext<Object, Object> context;
     private KeyValueStore<String, TaskState> store;
+    /** Example ids learned, per task, with when; absent when deduplication is off. */
+    private WindowStore<String, Long> seen;
     private final Map<String, TaskState> working = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, TaskState> eldest) {
@@ -69,9 +89,13 @@ final class LearnProcessor implements Processor<String, FeatureRecord, String, M
      */
     private final Map<String, Long> pending = new LinkedHashMap<>();
 
-    /** @param metrics shared by every processor instance (one per stream task) */
-    LearnProcessor(TrainerConfig config, TrainerMetrics metrics) {
+    /**
+     * @param metrics     shared by every processor instance (one per stream task)
+     * @param dlqMaxBytes the most a dead letter may take on {@code features.dlq}
+     */
+    LearnProcessor(TrainerConfig config, TrainerMetrics metrics, int dlqMaxBytes) {
         this.config = config;
+        this.dlqMaxBytes = dlqMaxBytes;
         this.types = config.headTypes();
         this.metrics = metrics;
         this.configDigest = HeadArtifact.sha256((types + "|" + config.headOptions() + "|drift " + config.driftDelta()
@@ -79,9 +103,10 @@ final class LearnProcessor implements Processor<String, FeatureRecord, String, M
     }
 
     @Override
-    public void init(ProcessorContext<String, ModelCandidate> context) {
+    public void init(ProcessorContext<Object, Object> context) {
         this.context = context;
         this.store = context.getStateStore(TrainerTopology.STATE_STORE);
+        this.seen = config.dedupRetentionMs() > 0 ? context.getStateStore(TrainerTopology.SEEN_STORE) : null;
         working.clear();
         pending.clear();
         // Heads with examples not yet proposed (a restart between learning and proposing) must still
@@ -99,33 +124,97 @@ final class LearnProcessor implements Processor<String, FeatureRecord, String, M
     }
 
     @Override
-    public void process(Record<String, FeatureRecord> record) {
-        String task = record.key();
-        FeatureRecord f = record.value();
-        if (task == null || f == null) {
-            metrics.rejected().increment();
+    public void process(Record<byte[], byte[]> record) {
+        Faults.hit("trainer.process");
+        if (record.key() == null || record.key().length == 0) {
+            deadLetter(record, "key", "feature record without a task key");
             return;
         }
+        String task = new String(record.key(), StandardCharsets.UTF_8);
+        if (record.value() == null) {
+            deadLetter(record, "empty", "feature record of task '" + task + "' without a value");
+            return;
+        }
+        FeatureRecord f;
+        try {
+            f = FeatureRecord.decode(record.value());
+        } catch (FeatureRecord.NonFinite e) {
+            deadLetter(record, "non_finite", e.getMessage());
+            return;
+        } catch (BadRecordException e) {
+            deadLetter(record, "decode", e.getMessage());
+            return;
+        }
+        String seenKey = task + '\u0000' + f.exampleId();
+        if (seen != null && learnedBefore(seenKey, record.timestamp())) {
+            deadLetter(record, "duplicate", "example '" + f.exampleId() + "' of task '" + task
+                    + "' was learned already (within trainer.dedup.retention.ms)");
+            return;
+        }
+        List<TaskState> states = new ArrayList<>(types.size());
         for (HeadType type : types) {
-            if (!learn(task, type, f, record.timestamp())) {
+            TaskState state;
+            try {
+                state = state(TaskState.key(task, type), task, type, f);
+            } catch (BadRecordException e) {
+                deadLetter(record, "state", "the stored state of task '" + task + "' (" + type.id()
+                        + " head) cannot be read: " + e.getMessage());
                 return;
             }
+            if (!state.backbone.sha256().equals(f.backboneSha256())) {
+                deadLetter(record, "backbone", "feature of backbone " + f.backboneId() + " (sha256 "
+                        + f.backboneSha256() + ") but task '" + task + "' learns from " + state.backbone.id()
+                        + " (sha256 " + state.backbone.sha256() + ")");
+                return;
+            }
+            if (state.backbone.dimension() != f.embedding().length) {
+                deadLetter(record, "dimension", "feature has " + f.embedding().length + " dimensions but task '"
+                        + task + "' learns from " + state.backbone.dimension());
+                return;
+            }
+            states.add(state);
+        }
+        List<Boolean> hits = new ArrayList<>(types.size());
+        try {
+            for (TaskState state : states) {
+                hits.add(testThenTrain(state, f, record.timestamp()));
+            }
+        } catch (RuntimeException e) {
+            // A head that fails on one record (the boundary of pluggable head code): every head of
+            // the task goes on from its state before this record, which is what the store holds.
+            types.forEach(type -> working.remove(TaskState.key(task, type)));
+            deadLetter(record, "head", "a head of task '" + task + "' failed on this record: "
+                    + KafkaErrors.describe(e));
+            return;
+        }
+        for (int i = 0; i < states.size(); i++) {
+            TaskState state = states.get(i);
+            TrainerMetrics.PerHead meters = metrics.of(state.head.type());
+            meters.examples().increment();
+            if (hits.get(i)) {
+                meters.correct().increment();
+            }
+            if (state.examplesSinceCandidate >= config.candidateEveryExamples()) {
+                propose(state, context.currentSystemTimeMs());
+            }
+            store.put(TaskState.key(task, state.head.type()), state);
+        }
+        if (seen != null) {
+            seen.put(seenKey, record.timestamp(), record.timestamp());
         }
     }
 
-    /** Tests, then trains one head on one record; false when the record does not fit the task's backbone. */
-    private boolean learn(String task, HeadType type, FeatureRecord f, long timestamp) {
-        String key = TaskState.key(task, type);
-        TaskState state = state(key, task, type, f);
-        if (!state.backbone.sha256().equals(f.backboneSha256()) || state.backbone.dimension() != f.embedding().length) {
-            String where = context.recordMetadata().map(m -> m.topic() + "-" + m.partition() + "@" + m.offset())
-                    .orElse("?");
-            LOG.warn("Skipping feature record {} of task {}: backbone {} ({} dims) but the task learns from {} ({} dims)",
-                    where, task, f.backboneId(), f.embedding().length, state.backbone.id(), state.backbone.dimension());
-            metrics.rejected().increment();
-            return false;
+    private boolean learnedBefore(String seenKey, long timestamp) {
+        long retention = config.dedupRetentionMs();
+        try (WindowStoreIterator<Long> it = seen.fetch(seenKey, Math.max(0, timestamp - retention),
+                timestamp + retention)) {
+            return it.hasNext();
         }
-        TrainerMetrics.PerHead meters = metrics.of(type);
+    }
+
+    /** Tests, then trains one head on one record; true when the head predicted its label. */
+    private boolean testThenTrain(TaskState state, FeatureRecord f, long timestamp) {
+        Faults.hit("trainer.learn");
         Optional<String> predicted = state.head.predict(f.embedding());
         boolean hit = predicted.isPresent() && predicted.get().equals(f.label());
         state.window.record(hit);
@@ -133,7 +222,7 @@ final class LearnProcessor implements Processor<String, FeatureRecord, String, M
         // A change the detector reports is drift only when the error rate rose; a fall is the head
         // learning (a young head) or recovering (after a change), and is not answered.
         if (predicted.isPresent() && state.drift.add(hit ? 0 : 1) && state.drift.mean() > errorBefore) {
-            drift(state, meters);
+            drift(state, metrics.of(state.head.type()));
         }
         state.head.learn(f.embedding(), f.label());
         context.recordMetadata().ifPresent(m -> state.featureOffsets.put(m.partition(), m.offset()));
@@ -141,15 +230,21 @@ final class LearnProcessor implements Processor<String, FeatureRecord, String, M
             state.oldestUnproposedAtMs = timestamp;
         }
         state.examplesSinceCandidate++;
-        meters.examples().increment();
-        if (hit) {
-            meters.correct().increment();
-        }
-        if (state.examplesSinceCandidate >= config.candidateEveryExamples()) {
-            propose(state, context.currentSystemTimeMs());
-        }
-        store.put(key, state);
-        return true;
+        return hit;
+    }
+
+    /** Sends a record the trainer cannot learn from to features.dlq, with why and where. */
+    private void deadLetter(Record<byte[], byte[]> record, String reason, String message) {
+        String topic = context.recordMetadata().map(m -> m.topic()).orElse("?");
+        int partition = context.recordMetadata().map(m -> m.partition()).orElse(-1);
+        long offset = context.recordMetadata().map(m -> m.offset()).orElse(-1L);
+        warnings.warn(reason, "Dead-lettering feature record {}-{}@{} ({}): {}", topic, partition, offset, reason,
+                message);
+        metrics.deadLetter(reason).increment();
+        DeadLetters.Letter letter = DeadLetters.letter(record.key(), record.value(), record.headers(), topic, partition,
+                offset, reason, message, dlqMaxBytes);
+        context.forward(new Record<Object, Object>(letter.key(), letter.value(), record.timestamp(), letter.headers()),
+                TrainerTopology.DLQ_SINK);
     }
 
     private void drift(TaskState state, TrainerMetrics.PerHead meters) {
@@ -206,7 +301,19 @@ final class LearnProcessor implements Processor<String, FeatureRecord, String, M
     }
 
     private void propose(TaskState s, long now) {
-        HeadArtifact artifact = s.head.export();
+        HeadArtifact artifact;
+        try {
+            artifact = s.head.export();
+        } catch (RuntimeException e) {
+            // Pluggable head code again: no candidate this time, the next one is due after N more
+            // examples or T, and learning goes on.
+            s.examplesSinceCandidate = 0;
+            s.lastCandidateAtMs = now;
+            metrics.of(s.head.type()).candidatesFailed().increment();
+            warnings.warn("export", "Could not export the {} head of task {}: {}", s.head.type().id(), s.task,
+                    KafkaErrors.describe(e));
+            return;
+        }
         Map<String, Long> offsets = new TreeMap<>();
         s.featureOffsets.forEach((p, o) -> offsets.put(Integer.toString(p), o));
         ModelCandidate c = new ModelCandidate(ModelCandidate.FORMAT_VERSION, s.task, s.head.type().id(),
@@ -215,7 +322,7 @@ final class LearnProcessor implements Processor<String, FeatureRecord, String, M
                         s.driftDetections, s.lastDriftAt),
                 offsets, config.applicationId(), Instant.ofEpochMilli(now).toString(),
                 Instant.ofEpochMilli(s.oldestUnproposedAtMs).toString(), configDigest);
-        context.forward(new Record<>(s.task, c, now));
+        context.forward(new Record<Object, Object>(s.task, c, now), TrainerTopology.CANDIDATES_SINK);
         s.examplesSinceCandidate = 0;
         s.lastCandidateAtMs = now;
         metrics.of(s.head.type()).candidates().increment();

@@ -1,10 +1,13 @@
 package io.headwater.trainer;
 
 import io.headwater.kafka.StreamsService;
+import io.headwater.kafka.Topic;
 import io.headwater.kafka.Topics;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.streams.StreamsConfig;
 
 /**
@@ -20,8 +23,16 @@ public final class Trainer {
 
     public static StreamsService start(TrainerConfig config, MeterRegistry registry) {
         Topics topics = Topics.withPrefix(config.topicPrefix());
-        return StreamsService.start("Trainer", TrainerTopology.build(config, registry), config.raw(),
-                streamsOverrides(config), List.of(topics.features(), topics.modelCandidates()), registry);
+        List<Topic<?, ?>> needed = List.of(topics.features(), topics.featuresDlq(), topics.modelCandidates());
+        int dlqMaxBytes;
+        try (Admin admin = Admin.create(config.clientProperties())) {
+            Topics.ensure(admin, needed, config.topicSettings());
+            dlqMaxBytes = Topics.maxMessageBytes(admin, topics.featuresDlq());
+        }
+        Map<String, Object> overrides = new HashMap<>(streamsOverrides(config));
+        overrides.putAll(StreamsService.staticMembership(config.instanceId()));
+        return StreamsService.start("trainer", TrainerTopology.build(config, registry, dlqMaxBytes), config.raw(),
+                overrides, needed, registry);
     }
 
     /** The trainer's own Streams settings. */

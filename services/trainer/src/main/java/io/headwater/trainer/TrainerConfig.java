@@ -46,6 +46,8 @@ public final class TrainerConfig extends ServiceConfig {
     public static final String ACCURACY_WINDOW = "trainer.accuracy.window";
     public static final String COMMIT_INTERVAL_MS = "trainer.commit.interval.ms";
     public static final String STATE_DIR = "trainer.state.dir";
+    public static final String DEDUP_RETENTION_MS = "trainer.dedup.retention.ms";
+    public static final String INSTANCE_ID = "trainer.instance.id";
 
     public static final ConfigDef CONFIG = HeadwaterConfigs.common()
             .define(APPLICATION_ID, Type.STRING, "headwater-trainer", Importance.HIGH,
@@ -96,7 +98,16 @@ public final class TrainerConfig extends ServiceConfig {
             .define(COMMIT_INTERVAL_MS, Type.LONG, 1_000L, Range.atLeast(10), Importance.MEDIUM,
                     "Kafka Streams commit interval: head state is written to its changelog at most this often.")
             .define(STATE_DIR, Type.STRING, System.getProperty("java.io.tmpdir") + "/headwater-trainer",
-                    Importance.MEDIUM, "Directory of the trainer's local state stores.");
+                    Importance.MEDIUM, "Directory of the trainer's local state stores.")
+            .define(DEDUP_RETENTION_MS, Type.LONG, 86_400_000L, Range.atLeast(0), Importance.MEDIUM,
+                    "An example id a task learned within this long (by record time) is not learned again: the "
+                            + "repeat goes to features.dlq with reason duplicate. Each id costs about 60 bytes of "
+                            + "local state and changelog for this long. 0 turns it off.")
+            .define(INSTANCE_ID, Type.STRING, "", Importance.MEDIUM,
+                    "This instance's group.instance.id (static membership; Kafka Streams adds the thread index). It "
+                            + "must be unique per instance and stable across its restarts, so a restarted trainer takes "
+                            + "its tasks back at once instead of waiting out its predecessor's session timeout. Empty "
+                            + "means <application id>-<host name>-<a hash of the state directory>, which is unique per instance on a host (instances cannot share a state directory) and stable while the host name and state directory are.");
 
     public TrainerConfig(Map<String, ?> props) {
         super(CONFIG, props);
@@ -205,5 +216,15 @@ public final class TrainerConfig extends ServiceConfig {
 
     public String stateDir() {
         return raw().getString(STATE_DIR);
+    }
+
+    public long dedupRetentionMs() {
+        return raw().getLong(DEDUP_RETENTION_MS);
+    }
+
+    /** The instance's static group member id: {@code trainer.instance.id}, or one derived from application id, host name and state directory. */
+    public String instanceId() {
+        String id = raw().getString(INSTANCE_ID).trim();
+        return id.isEmpty() ? io.headwater.kafka.HeadwaterConfigs.instanceId(applicationId(), stateDir()) : id;
     }
 }

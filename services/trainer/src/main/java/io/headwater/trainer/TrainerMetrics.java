@@ -22,18 +22,20 @@ final class TrainerMetrics {
     private final int maxTasks;
     private final Map<HeadType, PerHead> heads = new EnumMap<>(HeadType.class);
     private final Map<String, Boolean> tagged = new ConcurrentHashMap<>();
-    private final Counter rejected;
+    /** Every dead-letter reason ({@link LearnProcessor}), registered up front so each series exists from the start. */
+    static final java.util.List<String> DLQ_REASONS = java.util.List.of("key", "empty", "decode", "non_finite",
+            "dimension", "backbone", "duplicate", "head", "state");
+    private final Map<String, Counter> deadLetters = new ConcurrentHashMap<>();
 
     /** The meters of one head type. */
-    record PerHead(Counter examples, Counter correct, Counter candidates, Counter drift,
+    record PerHead(Counter examples, Counter correct, Counter candidates, Counter candidatesFailed, Counter drift,
                    Map<String, AtomicReference<Double>> accuracy, Map<String, Double> others) {
     }
 
     TrainerMetrics(MeterRegistry registry, int maxTasks, Iterable<HeadType> types) {
         this.registry = registry;
         this.maxTasks = maxTasks;
-        this.rejected = Counter.builder("headwater.trainer.features.rejected")
-                .description("Feature records skipped (backbone or dimension mismatch)").register(registry);
+        DLQ_REASONS.forEach(this::deadLetter);
         for (HeadType t : types) {
             String head = t.id();
             PerHead p = new PerHead(
@@ -42,6 +44,9 @@ final class TrainerMetrics {
                     Counter.builder("headwater.trainer.predictions.correct")
                             .description("Test-then-train predictions that were right").tag("head", head).register(registry),
                     Counter.builder("headwater.trainer.candidates").description("Candidate versions proposed")
+                            .tag("head", head).register(registry),
+                    Counter.builder("headwater.trainer.candidates.failed")
+                            .description("Candidates not proposed because the head failed to export")
                             .tag("head", head).register(registry),
                     Counter.builder("headwater.trainer.drift.detections")
                             .description("Changes the drift detector reported in test-then-train errors")
@@ -59,8 +64,11 @@ final class TrainerMetrics {
         return heads.get(type);
     }
 
-    Counter rejected() {
-        return rejected;
+    /** Feature records sent to features.dlq for {@code reason}. */
+    Counter deadLetter(String reason) {
+        return deadLetters.computeIfAbsent(reason, r -> Counter.builder("headwater.trainer.dlq")
+                .description("Feature records sent to the trainer's dead-letter topic, by reason").tag("reason", r)
+                .register(registry));
     }
 
     /** Sets a task's windowed accuracy for one head type. */

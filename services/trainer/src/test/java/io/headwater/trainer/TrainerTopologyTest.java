@@ -128,18 +128,6 @@ class TrainerTopologyTest {
     }
 
     @Test
-    void shouldSkipFeaturesFromAnotherBackbone() {
-        Random rnd = new Random(4);
-        for (int i = 0; i < 5; i++) {
-            features.pipeInput("a", feature(rnd, i, SHA));
-        }
-        features.pipeInput("a", feature(rnd, 5, "b".repeat(64)));
-        KeyValueStore<String, TaskState> store = driver.getKeyValueStore(TrainerTopology.STATE_STORE);
-        assertThat(store.get("a/lda").head.examplesLearned()).isEqualTo(5);
-        assertThat(meters.get("headwater.trainer.features.rejected").counter().count()).isEqualTo(1);
-    }
-
-    @Test
     void shouldRoundTripTaskStateThroughItsSerde() {
         Random rnd = new Random(5);
         for (int i = 0; i < 12; i++) {
