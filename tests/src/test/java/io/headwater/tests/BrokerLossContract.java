@@ -46,6 +46,10 @@ abstract class BrokerLossContract {
     static final Map<String, Integer> EXAMPLES = Map.of("spam", 450, "fine-foods", 450);
     /** Below what the extractor manages, so a stall is the broker's doing, not a backlog's. */
     static final int RATE_PER_SECOND = 30;
+    /** Examples sent before the cluster is broken: enough for a first version of each task. */
+    static final int WARMUP = 200;
+    /** How far into the rest of the stream the cluster is broken. */
+    static final Duration BREAK_AFTER = Duration.ofSeconds(3);
     static final Duration OUTAGE = Duration.ofSeconds(12);
     static final Duration STAGE_TIMEOUT = Duration.ofMinutes(2);
 
@@ -95,10 +99,12 @@ abstract class BrokerLossContract {
     @Test
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void shouldLearnEveryExampleExactlyOnceWhenTheBusiestBrokerIsKilledMidStreamAndRestarted() throws Exception {
-        try (WholeLoop loop = WholeLoop.start(cluster, "one", EXAMPLES, RATE_PER_SECOND)) {
+        try (WholeLoop loop = WholeLoop.start(cluster, "one", EXAMPLES, WARMUP, RATE_PER_SECOND)) {
             // given: the loop streaming, every task with a first version
             loop.awaitFirstVersions(STAGE_TIMEOUT);
             WholeLoop.Leader busiest = loop.busiestBroker();
+            loop.release();
+            loop.hold(BREAK_AFTER);
             // when: the broker leading the most partitions dies, and comes back once the stream moves again
             long killedAt = kill(loop, busiest.node());
             loop.awaitTrainerProgress(killedAt, 30, STAGE_TIMEOUT);
@@ -112,9 +118,9 @@ abstract class BrokerLossContract {
             WholeLoop.Stall stall = loop.stallAfter(killedAt);
             WholeLoop.report(String.format("[%s] one broker lost: killed %s at %.1f s into the stream, restarted "
                     + "%.1f s later (live again after %.1f s more); longest time without progress: %s; %d examples, "
-                    + "versions %s", cluster.describe(), busiest, (killedAt - loop.streamStartedAt()) / 1000.0,
-                    (restartedAt - killedAt) / 1000.0, (backAt - restartedAt) / 1000.0, stall, loop.produced(),
-                    versions(loop)));
+                    + "versions %s; not live by health: %s ms", cluster.describe(), busiest,
+                    (killedAt - loop.streamStartedAt()) / 1000.0, (restartedAt - killedAt) / 1000.0,
+                    (backAt - restartedAt) / 1000.0, stall, loop.produced(), versions(loop), loop.notLiveMs));
             loop.assertEveryExampleLearnedExactlyOnce();
             loop.assertReplicatedAsInProduction();
             assertThat(loop.progressBetween(WholeLoop.Sample::learned, killedAt, restartedAt))
@@ -125,7 +131,7 @@ abstract class BrokerLossContract {
     @Test
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void shouldAcceptNothingWhileTwoBrokersAreDownAndLoseNothingWhenOneComesBack() throws Exception {
-        try (WholeLoop loop = WholeLoop.start(cluster, "two", EXAMPLES, RATE_PER_SECOND)) {
+        try (WholeLoop loop = WholeLoop.start(cluster, "two", EXAMPLES, WARMUP, RATE_PER_SECOND)) {
             // given: the loop streaming, every task with a first version
             loop.awaitFirstVersions(STAGE_TIMEOUT);
             WholeLoop.Leader busiest = loop.busiestBroker();
@@ -133,6 +139,8 @@ abstract class BrokerLossContract {
                     .max((a, b) -> Integer.compare(busiest.leadersByNode().getOrDefault(a, 0),
                             busiest.leadersByNode().getOrDefault(b, 0))).orElseThrow();
             Topic<String, byte[]> probe = createProbeTopic(loop);
+            loop.release();
+            loop.hold(BREAK_AFTER);
             // when: two of the three brokers die together and stay down
             long killedAt = kill(loop, busiest.node());
             kill(loop, second);
@@ -156,10 +164,11 @@ abstract class BrokerLossContract {
             WholeLoop.report(String.format("[%s] two brokers lost: killed %s and node %d at %.1f s into the stream, "
                     + "node %d restarted %.1f s later (live again after %.1f s more); while down: %d examples "
                     + "acknowledged, %d committed, a probe write failed with %s; longest time without progress: %s; "
-                    + "%d examples, versions %s", cluster.describe(), busiest, second,
+                    + "%d examples, versions %s; not live by health: %s ms", cluster.describe(), busiest, second,
                     (killedAt - loop.streamStartedAt()) / 1000.0, second,
                     (restartedAt - killedAt) / 1000.0, (backAt - restartedAt) / 1000.0, ackedWhileDown,
-                    committedWhileDown, refused.getClass().getSimpleName(), stall, loop.produced(), versions(loop)));
+                    committedWhileDown, refused.getClass().getSimpleName(), stall, loop.produced(), versions(loop),
+                    loop.notLiveMs));
             assertThat(ackedWhileDown).as("examples acknowledged while two of three brokers were down").isZero();
             assertThat(committedWhileDown).as("features committed while two of three brokers were down").isZero();
             assertThat(loop.progressBetween(WholeLoop.Sample::acked, restartedAt, loop.now()))

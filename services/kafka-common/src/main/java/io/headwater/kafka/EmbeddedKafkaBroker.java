@@ -89,7 +89,16 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             System.exit(2);
             return;
         }
-        EmbeddedKafkaBroker broker = b.start();
+        EmbeddedKafkaBroker broker;
+        try {
+            broker = b.start();
+        } catch (RuntimeException e) {
+            // Kafka's own threads would keep a half-started node alive and never ready: exit, so the
+            // parent sees the failure at once.
+            e.printStackTrace();
+            Runtime.getRuntime().halt(1);
+            return;
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(broker::close));
         System.out.println("READY " + broker.bootstrapServers());
         System.out.flush();

@@ -77,12 +77,49 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
         this.options = options;
         this.root = root;
         this.clusterId = Uuid.randomUuid().toString();
+        Set<Integer> taken = new java.util.HashSet<>();
         for (int id = 1; id <= options.nodes; id++) {
-            nodes.put(id, new Member(id, EmbeddedKafkaBroker.freePort(), EmbeddedKafkaBroker.freePort(),
-                    root.resolve("node-" + id), root.resolve("node-" + id + ".log")));
+            nodes.put(id, new Member(id, nodePort(taken), nodePort(taken), root.resolve("node-" + id),
+                    root.resolve("node-" + id + ".log")));
         }
         this.voters = nodes.values().stream().map(n -> n.id + "@127.0.0.1:" + n.controllerPort)
                 .collect(Collectors.joining(","));
+    }
+
+    /**
+     * A free loopback port below the kernel's ephemeral range: a node keeps its ports across a
+     * restart, and a port in the ephemeral range could meanwhile become the local end of any
+     * outgoing connection on the machine (and did, in tests).
+     */
+    static int nodePort(Set<Integer> taken) {
+        int below = ephemeralRangeStart();
+        java.util.Random random = new java.util.Random();
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int port = 10_000 + random.nextInt(Math.max(1, below - 10_000));
+            if (taken.contains(port)) {
+                continue;
+            }
+            try (java.net.ServerSocket s = new java.net.ServerSocket()) {
+                s.setReuseAddress(true);
+                s.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+                taken.add(port);
+                return port;
+            } catch (IOException e) {
+                // in use: try another
+            }
+        }
+        throw new FatalException("No free loopback port between 10000 and " + below + " after 200 tries");
+    }
+
+    /** The first port of the kernel's ephemeral range (Linux), 32768 where it cannot be read. */
+    static int ephemeralRangeStart() {
+        try {
+            String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
+            int start = Integer.parseInt(range.split("\\s+")[0]);
+            return start > 11_000 ? start : 32_768;
+        } catch (IOException | NumberFormatException e) {
+            return 32_768;
+        }
     }
 
     /** Starts {@code nodes} nodes with the default options. */

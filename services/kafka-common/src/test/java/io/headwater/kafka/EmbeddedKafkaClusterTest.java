@@ -1,5 +1,6 @@
 package io.headwater.kafka;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.headwater.core.FatalException;
@@ -21,6 +22,19 @@ class EmbeddedKafkaClusterTest {
                 .isInstanceOf(FatalException.class)
                 .hasMessageStartingWith("Brokers [2] of " + nowhere + " not live within PT1S (live: [])")
                 .hasMessageEndingWith("; logs in /x");
+    }
+
+    @Test
+    void shouldPickNodePortsBelowTheEphemeralRangeWhenChoosingPorts() {
+        // given
+        Set<Integer> taken = new java.util.HashSet<>();
+        // when
+        for (int i = 0; i < 20; i++) {
+            EmbeddedKafkaCluster.nodePort(taken);
+        }
+        // then: distinct, free a moment ago, and never a port the kernel hands to outgoing connections
+        assertThat(taken).hasSize(20).allSatisfy(p -> assertThat(p).isBetween(10_000,
+                EmbeddedKafkaCluster.ephemeralRangeStart() - 1));
     }
 
     @Test
