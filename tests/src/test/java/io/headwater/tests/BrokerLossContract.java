@@ -52,6 +52,11 @@ abstract class BrokerLossContract {
     static final Duration BREAK_AFTER = Duration.ofSeconds(3);
     static final Duration OUTAGE = Duration.ofSeconds(12);
     static final Duration STAGE_TIMEOUT = Duration.ofMinutes(2);
+    /**
+     * How long the services may take to learn everything once the stream is in: generous, since a
+     * Streams thread that a broker loss fenced can take a minute or two to come back (see README).
+     */
+    static final Duration LEARN_TIMEOUT = Duration.ofMinutes(3);
 
     BrokerCluster cluster;
     private final List<Integer> killed = new ArrayList<>();
@@ -107,24 +112,27 @@ abstract class BrokerLossContract {
             loop.hold(BREAK_AFTER);
             // when: the broker leading the most partitions dies, and comes back once the stream moves again
             long killedAt = kill(loop, busiest.node());
-            loop.awaitTrainerProgress(killedAt, 30, STAGE_TIMEOUT);
+            loop.awaitCommitsAfter(killedAt, 30, STAGE_TIMEOUT);
             loop.hold(Duration.ofSeconds(2));
             long restartedAt = loop.now();
             restart(busiest.node());
             long backAt = loop.now();
             loop.awaitStreamed(STAGE_TIMEOUT);
-            loop.awaitLearned(STAGE_TIMEOUT);
+            loop.awaitLearned(LEARN_TIMEOUT);
             // then
             WholeLoop.Stall stall = loop.stallAfter(killedAt);
             WholeLoop.report(String.format("[%s] one broker lost: killed %s at %.1f s into the stream, restarted "
                     + "%.1f s later (live again after %.1f s more); longest time without progress: %s; %d examples, "
-                    + "versions %s; not live by health: %s ms", cluster.describe(), busiest,
+                    + "versions %s; not live by health: %s ms; stream threads replaced: %s", cluster.describe(), busiest,
                     (killedAt - loop.streamStartedAt()) / 1000.0, (restartedAt - killedAt) / 1000.0,
-                    (backAt - restartedAt) / 1000.0, stall, loop.produced(), versions(loop), loop.notLiveMs));
+                    (backAt - restartedAt) / 1000.0, stall, loop.produced(), versions(loop), loop.notLiveMs,
+                    loop.threadsReplaced()));
             loop.assertEveryExampleLearnedExactlyOnce();
             loop.assertReplicatedAsInProduction();
-            assertThat(loop.progressBetween(WholeLoop.Sample::learned, killedAt, restartedAt))
-                    .as("the trainer learned on two brokers, before the third came back").isPositive();
+            assertThat(loop.progressBetween(WholeLoop.Sample::acked, killedAt, restartedAt))
+                    .as("examples acknowledged on two brokers, before the third came back").isPositive();
+            assertThat(loop.progressBetween(WholeLoop.Sample::committed, killedAt, restartedAt))
+                    .as("features committed on two brokers, before the third came back").isPositive();
         }
     }
 
@@ -151,11 +159,11 @@ abstract class BrokerLossContract {
             long restartedAt = loop.now();
             restart(second);
             long backAt = loop.now();
-            loop.awaitTrainerProgress(backAt, 30, STAGE_TIMEOUT);
+            loop.awaitCommitsAfter(backAt, 30, STAGE_TIMEOUT);
             loop.hold(Duration.ofSeconds(3));
             restart(busiest.node());
             loop.awaitStreamed(STAGE_TIMEOUT);
-            loop.awaitLearned(STAGE_TIMEOUT);
+            loop.awaitLearned(LEARN_TIMEOUT);
             // then: nothing was acknowledged or committed with one broker left
             long grace = 1_000;
             long ackedWhileDown = loop.progressBetween(WholeLoop.Sample::acked, killedAt + grace, restartedAt);
@@ -164,11 +172,12 @@ abstract class BrokerLossContract {
             WholeLoop.report(String.format("[%s] two brokers lost: killed %s and node %d at %.1f s into the stream, "
                     + "node %d restarted %.1f s later (live again after %.1f s more); while down: %d examples "
                     + "acknowledged, %d committed, a probe write failed with %s; longest time without progress: %s; "
-                    + "%d examples, versions %s; not live by health: %s ms", cluster.describe(), busiest, second,
+                    + "%d examples, versions %s; not live by health: %s ms; stream threads replaced: %s",
+                    cluster.describe(), busiest, second,
                     (killedAt - loop.streamStartedAt()) / 1000.0, second,
                     (restartedAt - killedAt) / 1000.0, (backAt - restartedAt) / 1000.0, ackedWhileDown,
                     committedWhileDown, refused.getClass().getSimpleName(), stall, loop.produced(), versions(loop),
-                    loop.notLiveMs));
+                    loop.notLiveMs, loop.threadsReplaced()));
             assertThat(ackedWhileDown).as("examples acknowledged while two of three brokers were down").isZero();
             assertThat(committedWhileDown).as("features committed while two of three brokers were down").isZero();
             assertThat(loop.progressBetween(WholeLoop.Sample::acked, restartedAt, loop.now()))

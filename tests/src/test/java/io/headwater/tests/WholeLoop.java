@@ -258,6 +258,14 @@ final class WholeLoop implements AutoCloseable {
         return (long) c.stream().mapToDouble(Counter::count).sum();
     }
 
+    /** Stream threads replaced after a failure, by stage (0 when none). */
+    Map<String, Long> threadsReplaced() {
+        Map<String, Long> m = new java.util.TreeMap<>();
+        meters.find("headwater.streams.threads.replaced").counters()
+                .forEach(c -> m.put(c.getId().getTag("stage"), (long) c.count()));
+        return m;
+    }
+
     long produced() {
         return ids.values().stream().mapToLong(Set::size).sum();
     }
@@ -304,10 +312,13 @@ final class WholeLoop implements AutoCloseable {
                 && ids.keySet().stream().allMatch(t -> watcher.latest(t).isPresent()));
     }
 
-    /** Until the trainer has learned at least {@code examples} more than it had at {@code fromMs}. */
-    void awaitTrainerProgress(long fromMs, long examples, Duration timeout) throws InterruptedException {
-        long base = valueAt(Sample::learned, fromMs);
-        await("the trainer learning again", timeout, () -> learned() >= base + examples);
+    /**
+     * Until the extractor has committed at least {@code examples} more than it had at {@code fromMs}:
+     * the cluster accepts transactional writes again.
+     */
+    void awaitCommitsAfter(long fromMs, long examples, Duration timeout) throws InterruptedException {
+        long base = valueAt(Sample::committed, fromMs);
+        await("the extractor committing again", timeout, () -> committed() >= base + examples);
     }
 
     /** Until the producer has sent everything and every send is acknowledged. */
