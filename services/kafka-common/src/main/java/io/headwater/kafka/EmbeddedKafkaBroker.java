@@ -124,13 +124,15 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             try (OutputStream out = Files.newOutputStream(config)) {
                 p.store(out, "Headwater embedded broker");
             }
-            ByteArrayOutputStream formatOut = new ByteArrayOutputStream();
-            // A directory formatted before keeps its cluster id, topics and offsets.
-            int rc = StorageTool.execute(new String[] {"format", "-t", Uuid.randomUuid().toString(), "-c",
-                config.toString(), "--ignore-formatted"}, new PrintStream(formatOut, true, StandardCharsets.UTF_8));
-            if (rc != 0) {
-                throw new FatalException("Failed to format embedded broker storage in " + logDir + ": "
-                        + formatOut.toString(StandardCharsets.UTF_8));
+            if (!Files.exists(logDir.resolve("meta.properties"))) {
+                // A directory formatted before keeps its cluster id, topics and offsets.
+                ByteArrayOutputStream formatOut = new ByteArrayOutputStream();
+                int rc = StorageTool.execute(new String[] {"format", "-t", Uuid.randomUuid().toString(), "-c",
+                    config.toString(), "--ignore-formatted"}, new PrintStream(formatOut, true, StandardCharsets.UTF_8));
+                if (rc != 0) {
+                    throw new FatalException("Failed to format embedded broker storage in " + logDir + ": "
+                            + formatOut.toString(StandardCharsets.UTF_8));
+                }
             }
             KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(p), Time.SYSTEM);
             server.startup();
