@@ -2,6 +2,7 @@ package io.headwater.cli;
 
 import io.headwater.kafka.ModelDecision;
 import io.headwater.kafka.ModelUpdate;
+import io.headwater.kafka.FollowedPositions;
 import io.headwater.kafka.Readers;
 import io.headwater.kafka.Topics;
 import java.time.Duration;
@@ -37,11 +38,15 @@ public final class ModelUpdateWatcher implements AutoCloseable {
         String updatesTopic = topics.modelUpdates().name();
         Deserializer<ModelUpdate> updates = topics.modelUpdates().valueSerde().deserializer();
         Deserializer<ModelDecision> decisions = topics.modelHistory().valueSerde().deserializer();
-        consumer.subscribe(List.of(updatesTopic, topics.modelHistory().name()));
+        FollowedPositions positions = new FollowedPositions(consumer);
+        consumer.subscribe(List.of(updatesTopic, topics.modelHistory().name()), positions);
         thread = new Thread(() -> {
             try {
                 while (running) {
                     for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                        if (!positions.isNew(r)) {
+                            continue;
+                        }
                         if (r.topic().equals(updatesTopic)) {
                             ModelUpdate u = updates.deserialize(r.topic(), r.value());
                             seen.computeIfAbsent(u.task(), k -> new CopyOnWriteArrayList<>()).add(u);

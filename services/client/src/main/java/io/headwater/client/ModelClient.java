@@ -1,5 +1,7 @@
 package io.headwater.client;
 
+import io.headwater.kafka.Faults;
+import io.headwater.kafka.FollowedPositions;
 import io.headwater.kafka.KafkaErrors;
 import io.headwater.kafka.LoopHealth;
 import io.headwater.kafka.Readers;
@@ -74,6 +76,7 @@ public final class ModelClient implements AutoCloseable {
     private final RepeatedWarnings warnings = new RepeatedWarnings(LOG, "headwater_client_listener_errors_total");
     private volatile boolean running;
     private volatile KafkaConsumer<String, byte[]> consumer;
+    private FollowedPositions positions;
     private Thread thread;
 
     private ModelClient(Builder b) {
@@ -106,7 +109,8 @@ public final class ModelClient implements AutoCloseable {
     public ModelClient start() {
         consumer = new KafkaConsumer<>(Readers.fromStart(clientProps, "headwater-client-"), new StringDeserializer(),
                 new ByteArrayDeserializer());
-        consumer.subscribe(List.of(topics.modelUpdates().name()));
+        positions = new FollowedPositions(consumer);
+        consumer.subscribe(List.of(topics.modelUpdates().name()), positions);
         running = true;
         thread = new Thread(this::follow, "headwater-model-client");
         thread.setDaemon(true);
@@ -119,6 +123,7 @@ public final class ModelClient implements AutoCloseable {
         health.started();
         try {
             while (running) {
+                Faults.hit("client.poll");
                 var records = consumer.poll(Duration.ofMillis(200));
                 health.assigned(!consumer.assignment().isEmpty());
                 long lag = records.count();
@@ -128,7 +133,7 @@ public final class ModelClient implements AutoCloseable {
                 // Read before the updates are applied: a listener that blocks shows as a stuck client.
                 health.lag(lag);
                 for (ConsumerRecord<String, byte[]> r : records) {
-                    if (r.key() == null || !tasks.matcher(r.key()).matches() || r.value() == null) {
+                    if (!positions.isNew(r) || r.key() == null || !tasks.matcher(r.key()).matches() || r.value() == null) {
                         continue;
                     }
                     try {

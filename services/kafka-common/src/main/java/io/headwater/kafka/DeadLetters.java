@@ -88,7 +88,7 @@ public final class DeadLetters {
         own.add(SOURCE_PARTITION, utf8(Integer.toString(partition)));
         own.add(SOURCE_OFFSET, utf8(Long.toString(offset)));
         // Room for the size and digest headers, should they be needed, and the framing.
-        int budget = maxBytes - FRAMING_BYTES - headersSize(own) - 200;
+        int budget = maxBytes - FRAMING_BYTES - headersSize(own) - 400;
         Header[] original = sourceHeaders == null ? new Header[0] : sourceHeaders.toArray();
         int originalSize = headersSize(new RecordHeaders(original));
         Headers headers = new RecordHeaders();

@@ -176,13 +176,16 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             try (OutputStream out = Files.newOutputStream(config)) {
                 p.store(out, "Headwater embedded broker");
             }
-            ByteArrayOutputStream formatOut = new ByteArrayOutputStream();
-            // A directory formatted before keeps its cluster id, topics and offsets.
-            int rc = StorageTool.execute(new String[] {"format", "-t", b.clusterId.orElseGet(() -> Uuid.randomUuid().toString()),
-                "-c", config.toString(), "--ignore-formatted"}, new PrintStream(formatOut, true, StandardCharsets.UTF_8));
-            if (rc != 0) {
-                throw new FatalException("Failed to format embedded broker storage in " + logDir + ": "
-                        + formatOut.toString(StandardCharsets.UTF_8));
+            if (!Files.exists(logDir.resolve("meta.properties"))) {
+                // A directory formatted before keeps its cluster id, topics and offsets.
+                ByteArrayOutputStream formatOut = new ByteArrayOutputStream();
+                String clusterId = b.clusterId.orElseGet(() -> Uuid.randomUuid().toString());
+                int rc = StorageTool.execute(new String[] {"format", "-t", clusterId, "-c", config.toString(),
+                    "--ignore-formatted"}, new PrintStream(formatOut, true, StandardCharsets.UTF_8));
+                if (rc != 0) {
+                    throw new FatalException("Failed to format embedded broker storage in " + logDir + ": "
+                            + formatOut.toString(StandardCharsets.UTF_8));
+                }
             }
             b.parentPid.ifPresent(EmbeddedKafkaBroker::exitWhenGone);
             KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(p), Time.SYSTEM);

@@ -75,7 +75,9 @@ public final class ExampleParser {
         }
         String task = node.get("task").asText();
         if (key.isPresent() && !key.get().equals(task)) {
-            throw new InvalidExample("key", "record key '" + key.get() + "' does not match task '" + task + "'");
+            String k = key.get().length() > 100 ? key.get().substring(0, 100) + "... (" + key.get().length()
+                    + " characters)" : key.get();
+            throw new InvalidExample("key", "record key '" + k + "' does not match task '" + task + "'");
         }
         Example.Input input = node.has("vector") ? vector(node.get("vector")) : new Example.Text(node.get("text").asText());
         return new Example(node.get("id").asText(), task, input, node.get("label").asText(),

@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * <p>Points: {@code extractor.commit} (after a transaction's records reached the broker, before
  * its commit), {@code extractor.embed} (the embedding of a batch), {@code trainer.process} and
  * {@code registry.process} (a record in the processor, outside its dead-letter handling) and
- * {@code trainer.learn} (a head learning one record, inside the trainer's head-failure handling).
+ * {@code trainer.learn} (a head learning one record, inside the trainer's head-failure handling) and
+ * {@code client.poll} (each poll of a model client's follower).
  *
  * <pre>{@code
  * Faults.hit("extractor.commit");

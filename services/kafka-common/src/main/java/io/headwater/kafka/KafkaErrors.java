@@ -87,8 +87,18 @@ public final class KafkaErrors {
                 || t instanceof InvalidConfigurationException
                 || t instanceof org.apache.kafka.common.config.ConfigException
                 || t instanceof InterruptException
-                || t instanceof IllegalStateException
+                || t instanceof IllegalStateException && !fromKafkaClient(t)
                 || t instanceof Error;
+    }
+
+    /**
+     * An IllegalStateException thrown inside a Kafka client is that client's state, not a bug of
+     * ours: for example Kafka Streams calling {@code sendOffsetsToTransaction} on a producer whose
+     * last {@code commitTransaction} timed out. A new stream thread, with new clients, gets past it.
+     */
+    private static boolean fromKafkaClient(Throwable t) {
+        StackTraceElement[] trace = t.getStackTrace();
+        return trace.length > 0 && trace[0].getClassName().startsWith("org.apache.kafka.clients.");
     }
 
     /**

@@ -104,7 +104,11 @@ public final class MetricsServer implements AutoCloseable {
     /** One line per stage: {@code extractor UP running} or {@code trainer DOWN stuck: ...}. */
     private void health(HttpExchange ex, boolean liveness) throws IOException {
         StringBuilder body = new StringBuilder();
-        boolean ok = true;
+        // Before its service has registered a stage, a process is starting: neither live work nor ready.
+        boolean ok = !checks.isEmpty();
+        if (checks.isEmpty()) {
+            body.append("starting\n");
+        }
         for (var e : new java.util.TreeMap<>(checks).entrySet()) {
             StageHealth.Status st = e.getValue().status();
             boolean up = liveness ? st.live() : st.ready();

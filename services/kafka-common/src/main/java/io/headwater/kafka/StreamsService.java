@@ -86,7 +86,9 @@ public final class StreamsService implements AutoCloseable {
         KafkaStreamsMetrics metrics = new KafkaStreamsMetrics(streams);
         metrics.bindTo(registry);
         CompletableFuture<Throwable> failure = new CompletableFuture<>();
-        Health health = new Health(name, streams, config.getLong(HeadwaterConfigs.HEALTH_STALL_TIMEOUT_MS), failure);
+        Health health = new Health(name, streams, clientProps,
+                String.valueOf(overrides.get(StreamsConfig.APPLICATION_ID_CONFIG)),
+                config.getLong(HeadwaterConfigs.HEALTH_STALL_TIMEOUT_MS), failure);
         StageHealth.bindGauges(health, registry);
         Counter replaced = Counter.builder("headwater.streams.threads.replaced")
                 .description("Stream threads that died and were replaced").tag("stage", name).register(registry);
@@ -172,27 +174,49 @@ public final class StreamsService implements AutoCloseable {
         if (!streams.close(Duration.ofSeconds(30))) {
             LOG.warn("{} did not stop within 30 s", name);
         }
+        health.close();
         metrics.close();
     }
 
     /**
-     * Health of a Kafka Streams client from its state and its own metrics: records processed (and
-     * restored) are progress; the main consumers' per-partition {@code records-lag} is the input
-     * waiting.
+     * Health of a Kafka Streams client from its state and its progress. Progress is records
+     * processed, records restored, or the group's committed input offsets moving. The input waiting
+     * is measured as an operator's lag exporter does, from outside the stream threads (so a wedged
+     * thread cannot hide it): for the partitions this instance's tasks read, the end offsets
+     * ({@code read_committed}) minus the group's committed offsets, sampled every
+     * {@link #SAMPLE_MS} by a daemon thread; when the broker cannot be asked, the last values stay.
      */
-    static final class Health implements StageHealth, StateRestoreListener {
+    static final class Health implements StageHealth, StateRestoreListener, AutoCloseable {
+        static final long SAMPLE_MS = 2_000;
         private final String stage;
         private final KafkaStreams streams;
+        private final Admin admin;
+        private final String groupId;
         private final long stallTimeoutMs;
         private final CompletableFuture<Throwable> failure;
+        private final java.util.concurrent.ScheduledExecutorService sampler;
         private double lastProcessed = -1;
+        private long lastCommitted = -1;
+        private volatile long lag;
         private volatile long lastProgressAt = System.currentTimeMillis();
 
-        Health(String stage, KafkaStreams streams, long stallTimeoutMs, CompletableFuture<Throwable> failure) {
+        Health(String stage, KafkaStreams streams, Map<String, Object> clientProps, String groupId,
+               long stallTimeoutMs, CompletableFuture<Throwable> failure) {
             this.stage = stage;
             this.streams = streams;
+            Map<String, Object> adminProps = new java.util.HashMap<>(clientProps);
+            adminProps.put(org.apache.kafka.clients.admin.AdminClientConfig.CLIENT_ID_CONFIG, groupId + "-health");
+            this.admin = Admin.create(adminProps);
+            this.groupId = groupId;
             this.stallTimeoutMs = stallTimeoutMs;
             this.failure = failure;
+            this.sampler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "headwater-" + stage + "-health");
+                t.setDaemon(true);
+                return t;
+            });
+            sampler.scheduleWithFixedDelay(this::sample, SAMPLE_MS, SAMPLE_MS,
+                    java.util.concurrent.TimeUnit.MILLISECONDS);
         }
 
         @Override
@@ -201,7 +225,7 @@ public final class StreamsService implements AutoCloseable {
         }
 
         @Override
-        public synchronized Status status() {
+        public Status status() {
             KafkaStreams.State state = streams.state();
             if (failure.isDone() || state == KafkaStreams.State.ERROR || state == KafkaStreams.State.PENDING_ERROR) {
                 return Status.dead("stopped on an error (see the log)");
@@ -209,40 +233,68 @@ public final class StreamsService implements AutoCloseable {
             if (state == KafkaStreams.State.NOT_RUNNING || state == KafkaStreams.State.PENDING_SHUTDOWN) {
                 return Status.dead("stopped");
             }
-            double processed = 0;
-            long lag = 0;
-            for (Map.Entry<MetricName, ? extends Metric> e : streams.metrics().entrySet()) {
-                MetricName m = e.getKey();
-                if (m.name().equals("process-total") && m.group().equals("stream-thread-metrics")) {
-                    processed += number(e.getValue());
-                } else if (m.name().equals("records-lag") && m.group().equals("consumer-fetch-manager-metrics")
-                        && isMainConsumer(m.tags().getOrDefault("client-id", ""))) {
-                    lag += (long) Math.max(0, number(e.getValue()));
-                }
-            }
-            long now = System.currentTimeMillis();
-            if (processed != lastProcessed || lag == 0) {
-                lastProcessed = processed;
-                lastProgressAt = now;
-            }
-            long idle = now - lastProgressAt;
-            if (lag > 0 && idle > stallTimeoutMs) {
+            long idle = System.currentTimeMillis() - lastProgressAt;
+            long waiting = lag;
+            if (waiting > 0 && idle > stallTimeoutMs) {
                 return Status.dead(String.format(Locale.ROOT, "stuck: %d records waiting and no progress for %.0f s",
-                        lag, idle / 1000.0));
+                        waiting, idle / 1000.0));
             }
-            boolean ready = state == KafkaStreams.State.RUNNING;
-            return Status.live(ready, state.name().toLowerCase(Locale.ROOT));
+            return Status.live(state == KafkaStreams.State.RUNNING, state.name().toLowerCase(Locale.ROOT));
         }
 
-        private static boolean isMainConsumer(String clientId) {
-            return clientId.contains("-StreamThread-") && clientId.endsWith("-consumer")
-                    && !clientId.endsWith("-restore-consumer");
-        }
-
-        private static double number(Metric m) {
-            Object v = m.metricValue();
-            return v instanceof Number n && !Double.isNaN(n.doubleValue()) && !Double.isInfinite(n.doubleValue())
-                    ? n.doubleValue() : 0;
+        /** One sample of progress and input waiting; failures to reach the broker leave the last values. */
+        private synchronized void sample() {
+            try {
+                double processed = 0;
+                for (Map.Entry<MetricName, ? extends Metric> e : streams.metrics().entrySet()) {
+                    MetricName m = e.getKey();
+                    if (m.name().equals("process-total") && m.group().equals("stream-thread-metrics")
+                            && e.getValue().metricValue() instanceof Number n) {
+                        processed += n.doubleValue();
+                    }
+                }
+                if (processed != lastProcessed) {
+                    lastProcessed = processed;
+                    lastProgressAt = System.currentTimeMillis();
+                }
+                java.util.Set<TopicPartition> inputs = new java.util.HashSet<>();
+                for (var thread : streams.metadataForLocalThreads()) {
+                    thread.activeTasks().forEach(t -> inputs.addAll(t.topicPartitions()));
+                }
+                if (inputs.isEmpty()) {
+                    lag = 0;
+                    return;
+                }
+                var committed = admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata()
+                        .get(5, java.util.concurrent.TimeUnit.SECONDS);
+                Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new java.util.HashMap<>();
+                inputs.forEach(tp -> latest.put(tp, org.apache.kafka.clients.admin.OffsetSpec.latest()));
+                var ends = admin.listOffsets(latest, new org.apache.kafka.clients.admin.ListOffsetsOptions(
+                        org.apache.kafka.common.IsolationLevel.READ_COMMITTED)).all()
+                        .get(5, java.util.concurrent.TimeUnit.SECONDS);
+                long waiting = 0;
+                long committedSum = 0;
+                for (TopicPartition tp : inputs) {
+                    var c = committed.get(tp);
+                    long at = c == null ? 0 : c.offset();
+                    committedSum += at;
+                    var end = ends.get(tp);
+                    waiting += end == null ? 0 : Math.max(0, end.offset() - at);
+                }
+                if (committedSum != lastCommitted) {
+                    lastCommitted = committedSum;
+                    lastProgressAt = System.currentTimeMillis();
+                }
+                lag = waiting;
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                LOG.debug("{} health: cannot read offsets now: {}", stage, e.toString());
+            } catch (RuntimeException e) {
+                // The sampler's boundary: an exception here would end every later sample silently
+                // (a client not started yet, a broker that cannot be asked): keep the last values.
+                LOG.debug("{} health: cannot sample now: {}", stage, e.toString());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
 
         @Override
@@ -258,6 +310,12 @@ public final class StreamsService implements AutoCloseable {
         @Override
         public void onRestoreEnd(TopicPartition partition, String store, long totalRestored) {
             lastProgressAt = System.currentTimeMillis();
+        }
+
+        @Override
+        public void close() {
+            sampler.shutdownNow();
+            admin.close(Duration.ofSeconds(5));
         }
     }
 }

@@ -149,18 +149,32 @@ public final class Topics {
      */
     public static int maxMessageBytes(Admin admin, Topic<?, ?> topic) {
         ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic.name());
-        try {
-            Config config = admin.describeConfigs(List.of(resource)).all().get(30, TimeUnit.SECONDS).get(resource);
-            ConfigEntry entry = config == null ? null : config.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
-            if (entry != null && entry.value() != null) {
-                return Integer.parseInt(entry.value());
+        Exception last = null;
+        // A topic created a moment ago may not be known to every broker yet: ask a few times.
+        for (int attempt = 0; attempt < 5; attempt++) {
+            try {
+                Config config = admin.describeConfigs(List.of(resource)).all().get(30, TimeUnit.SECONDS).get(resource);
+                ConfigEntry entry = config == null ? null : config.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
+                if (entry != null && entry.value() != null) {
+                    return Integer.parseInt(entry.value());
+                }
+                break;
+            } catch (ExecutionException | java.util.concurrent.TimeoutException | NumberFormatException e) {
+                last = e;
+                try {
+                    Thread.sleep(200L << attempt);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw new FatalException("Interrupted while describing topic " + topic.name(), ie);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new FatalException("Interrupted while describing topic " + topic.name(), e);
             }
-        } catch (ExecutionException | java.util.concurrent.TimeoutException | NumberFormatException e) {
-            LOG.warn("Could not read max.message.bytes of topic {} ({}); assuming {}", topic.name(), e.toString(),
+        }
+        if (last != null) {
+            LOG.warn("Could not read max.message.bytes of topic {} ({}); assuming {}", topic.name(), last.toString(),
                     configuredMaxMessageBytes(topic));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new FatalException("Interrupted while describing topic " + topic.name(), e);
         }
         return configuredMaxMessageBytes(topic);
     }

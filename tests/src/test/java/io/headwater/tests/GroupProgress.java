@@ -1,0 +1,64 @@
+package io.headwater.tests;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * Watches consumer groups' committed offsets from outside, as an operator's lag exporter does: a
+ * service has committed again when its group's offsets moved past where they were.
+ *
+ * <pre>{@code
+ * long before = progress.committed("headwater-trainer");
+ * OptionalLong ms = progress.millisUntilCommitPast("headwater-trainer", before, restartedAt, Duration.ofSeconds(60));
+ * }</pre>
+ */
+final class GroupProgress implements AutoCloseable {
+    private final Admin admin;
+
+    GroupProgress(String bootstrapServers) {
+        this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5_000, AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 3_000));
+    }
+
+    /** Sum of the group's committed offsets over its partitions; -1 when they cannot be read now. */
+    long committed(String group) {
+        try {
+            Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets(group)
+                    .partitionsToOffsetAndMetadata().get(5, TimeUnit.SECONDS);
+            return offsets.values().stream().filter(o -> o != null).mapToLong(OffsetAndMetadata::offset).sum();
+        } catch (ExecutionException | java.util.concurrent.TimeoutException | KafkaException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Waits until the group's committed offsets sum past {@code past}; returns the milliseconds from
+     * {@code sinceNanos} (a {@link System#nanoTime()}) to then, or empty at the timeout.
+     */
+    OptionalLong millisUntilCommitPast(String group, long past, long sinceNanos, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (committed(group) > past) {
+                return OptionalLong.of((System.nanoTime() - sinceNanos) / 1_000_000);
+            }
+            ChildBroker.sleep(100);
+        }
+        return OptionalLong.empty();
+    }
+
+    @Override
+    public void close() {
+        admin.close(Duration.ofSeconds(5));
+    }
+}

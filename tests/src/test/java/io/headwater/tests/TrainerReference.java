@@ -1,0 +1,61 @@
+package io.headwater.tests;
+
+import io.headwater.core.HeadArtifact;
+import io.headwater.kafka.ModelCandidate;
+import io.headwater.kafka.Topics;
+import io.headwater.trainer.Trainer;
+import io.headwater.trainer.TrainerConfig;
+import io.headwater.trainer.TrainerTopology;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+
+/**
+ * An uninterrupted run of the trainer: its topology, with the given config, over the given feature
+ * records in their order, with no broker and no crash. What a fault test's trainer must match.
+ */
+final class TrainerReference {
+    private TrainerReference() {
+    }
+
+    /** The SHA-256 of the last candidate artifact of each task's heads: task to head type to digest. */
+    static Map<String, Map<String, String>> finalArtifactSha256(Map<String, String> props,
+                                                               List<ConsumerRecord<byte[], byte[]>> features) {
+        TrainerConfig config = new TrainerConfig(props);
+        Properties p = new Properties();
+        p.putAll(Trainer.streamsOverrides(config));
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        Topics topics = Topics.withPrefix(config.topicPrefix());
+        Map<String, Map<String, String>> out = new HashMap<>();
+        try (TopologyTestDriver driver = new TopologyTestDriver(TrainerTopology.build(config, new SimpleMeterRegistry()),
+                p, Instant.ofEpochMilli(0))) {
+            TestInputTopic<byte[], byte[]> in = driver.createInputTopic(topics.features().name(),
+                    Serdes.ByteArray().serializer(), Serdes.ByteArray().serializer());
+            TestOutputTopic<String, ModelCandidate> candidates = driver.createOutputTopic(
+                    topics.modelCandidates().name(), Serdes.String().deserializer(),
+                    topics.modelCandidates().valueSerde().deserializer());
+            features.stream().sorted(Comparator.<ConsumerRecord<byte[], byte[]>>comparingInt(ConsumerRecord::partition)
+                            .thenComparingLong(ConsumerRecord::offset))
+                    .forEach(r -> in.pipeInput(r.key(), r.value(), r.timestamp()));
+            // The time-triggered candidate of what the count-triggered ones left over.
+            driver.advanceWallClockTime(Duration.ofMillis(config.candidateEveryMs() + 1_000));
+            for (ModelCandidate c : candidates.readValuesToList()) {
+                out.computeIfAbsent(c.task(), t -> new HashMap<>()).put(c.headType(),
+                        HeadArtifact.sha256(Base64.getDecoder().decode(c.artifact())));
+            }
+        }
+        return out;
+    }
+}
