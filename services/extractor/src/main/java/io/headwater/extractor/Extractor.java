@@ -135,6 +135,7 @@ public final class Extractor implements Runnable, AutoCloseable {
     /** Creates the topics the extractor reads and writes where they are missing. */
     public static void ensureTopics(ExtractorConfig config) {
         Topics topics = Topics.withPrefix(config.topicPrefix());
+        io.headwater.kafka.KafkaAccess.check(config.clientProperties());
         try (Admin admin = Admin.create(config.clientProperties())) {
             Topics.ensure(admin, List.of(topics.examples(), topics.examplesDlq(), topics.features()),
                     config.raw().getInt(HeadwaterConfigs.TOPIC_PARTITIONS),

@@ -31,6 +31,7 @@ public final class HeadwaterConfigs {
     public static final String TOPIC_PARTITIONS = "topic.partitions";
     public static final String TOPIC_REPLICATION_FACTOR = "topic.replication.factor";
     public static final String METRICS_PORT = "metrics.port";
+    public static final String METRICS_BIND_ADDRESS = "metrics.bind.address";
 
     /** Prefixes of Headwater's own keys; everything else goes to the Kafka clients. */
     private static final String[] OWN_PREFIXES = {"topic.", "metrics.", "extractor.", "trainer.", "registry.",
@@ -51,7 +52,10 @@ public final class HeadwaterConfigs {
                 .define(TOPIC_REPLICATION_FACTOR, Type.SHORT, (short) -1, Importance.MEDIUM,
                         "Replication factor of topics a service creates; -1 takes the broker's default.")
                 .define(METRICS_PORT, Type.INT, -1, Range.between(-1, 65535), Importance.LOW,
-                        "Port of the HTTP server with /metrics (Prometheus) and /health; -1 disables it, 0 picks a free port.");
+                        "Port of the HTTP server with /metrics (Prometheus) and /health; -1 disables it, 0 picks a free port.")
+                .define(METRICS_BIND_ADDRESS, Type.STRING, HttpEndpoint.ANY_ADDRESS, HttpEndpoint.BIND_ADDRESS,
+                        Importance.LOW, "Address the /metrics and /health server listens on: 0.0.0.0 for every interface, "
+                                + "127.0.0.1 for this machine only (the demo's default).");
     }
 
     /**

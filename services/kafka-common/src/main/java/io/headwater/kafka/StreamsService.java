@@ -50,6 +50,7 @@ public final class StreamsService implements AutoCloseable {
                                        Map<String, Object> overrides, List<Topic<?, ?>> topics,
                                        MeterRegistry registry) {
         Map<String, Object> clientProps = HeadwaterConfigs.clientProperties(config);
+        KafkaAccess.check(clientProps);
         try (Admin admin = Admin.create(clientProps)) {
             Topics.ensure(admin, topics, config.getInt(HeadwaterConfigs.TOPIC_PARTITIONS),
                     config.getShort(HeadwaterConfigs.TOPIC_REPLICATION_FACTOR));

@@ -1,7 +1,10 @@
 package io.headwater.registry;
 
 import io.headwater.core.FatalException;
+import io.headwater.kafka.HeadwaterConfigs;
+import io.headwater.kafka.KafkaAccess;
 import io.headwater.kafka.StreamsService;
+import io.headwater.kafka.Topic;
 import io.headwater.kafka.Topics;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
@@ -9,6 +12,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.state.HostInfo;
 
@@ -33,12 +41,17 @@ public final class Registry implements AutoCloseable {
 
     public static Registry start(RegistryConfig config, MeterRegistry registry) {
         Topics topics = Topics.withPrefix(config.topicPrefix());
+        KafkaAccess.check(config.clientProperties());
+        try (Admin admin = Admin.create(config.clientProperties())) {
+            ensureCoPartitioned(admin, topics.modelCandidates(), topics.registryCommands(),
+                    config.raw().getShort(HeadwaterConfigs.TOPIC_REPLICATION_FACTOR));
+        }
         Optional<RegistryApi> api = Optional.empty();
         Map<String, Object> overrides = new HashMap<>(streamsOverrides(config));
         HostInfo advertised = null;
         if (config.apiPort() >= 0) {
             try {
-                api = Optional.of(new RegistryApi(config.apiPort(), config));
+                api = Optional.of(new RegistryApi(config));
             } catch (IOException e) {
                 throw new FatalException("Failed to start the registry API on port " + config.apiPort() + ": "
                         + e.getMessage(), e);
@@ -54,6 +67,43 @@ public final class Registry implements AutoCloseable {
             api.get().start(s.streams(), advertised);
         }
         return new Registry(s, api);
+    }
+
+    /**
+     * The registry reads candidates and operators' commands into one processor with one set of
+     * stores per partition, so a task's commands must land in the partition that holds the task:
+     * both topics need the same partition count. Where one of them is missing it is created with the
+     * other's count; where both exist with different counts the registry refuses to start.
+     */
+    static void ensureCoPartitioned(Admin admin, Topic<?, ?> candidates, Topic<?, ?> commands, short replicationFactor) {
+        try {
+            Set<String> existing = admin.listTopics().names().get();
+            List<Topic<?, ?>> present = Stream.of(candidates, commands).filter(t -> existing.contains(t.name())).toList();
+            if (present.isEmpty()) {
+                return;
+            }
+            Map<String, TopicDescription> described = admin.describeTopics(
+                    present.stream().map(Topic::name).toList()).allTopicNames().get();
+            int wanted = described.get(present.get(0).name()).partitions().size();
+            if (present.size() == 1) {
+                Topic<?, ?> missing = present.get(0) == candidates ? commands : candidates;
+                Topics.ensure(admin, List.of(missing), wanted, replicationFactor);
+                return;
+            }
+            int other = described.get(commands.name()).partitions().size();
+            if (described.get(candidates.name()).partitions().size() != other) {
+                throw new FatalException(candidates.name() + " has " + wanted + " partitions and " + commands.name()
+                        + " has " + other + ": the registry needs the same number on both, since it applies a task's "
+                        + "commands in the partition that holds the task. Recreate " + commands.name() + " with "
+                        + wanted + " partitions (it holds only operators' commands; the applied ones are in model-history)");
+            }
+        } catch (ExecutionException e) {
+            throw new FatalException("Failed to check the partitions of " + candidates.name() + " and " + commands.name()
+                    + ": " + e.getCause().getMessage(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FatalException("Interrupted while checking the partitions of " + candidates.name(), e);
+        }
     }
 
     /** The registry's own Streams settings. */

@@ -33,8 +33,8 @@ public final class Serving implements AutoCloseable {
                 .backbone(backbone).tasks(config.tasks()).trustedKeys(config.trustedKeys()).meterRegistry(registry)
                 .build().start();
         EmbeddingBatcher batcher = new EmbeddingBatcher(backbone, config.batchMaxTexts(), config.batchMaxWaitMs(), registry);
-        MetricsServer server = MetricsServer.start(config.port(), registry, config.httpThreads());
-        server.addHandler("/predict", new PredictHandler(client, batcher, registry));
+        MetricsServer server = MetricsServer.start(config.endpoint(), registry, config.httpThreads());
+        server.addHandler("/predict", new PredictHandler(client, batcher, registry, config.requestMaxBytes()));
         server.addHealthCheck("serving", () -> !client.tasks().isEmpty());
         return new Serving(client, batcher, server);
     }
