@@ -165,7 +165,7 @@ public final class ServiceAcls {
         StringBuilder b = new StringBuilder("| service | resource | name | pattern | operations |\n|---|---|---|---|---|\n");
         for (Service s : Service.values()) {
             for (Grant g : grants(s, props)) {
-                b.append("| ").append(s.id()).append(" | ").append(g.type().name().toLowerCase(Locale.ROOT))
+                b.append("| ").append(s.id()).append(" | ").append(g.type().name().toLowerCase(Locale.ROOT).replace('_', ' '))
                         .append(" | `").append(g.name()).append("` | ").append(g.pattern().name().toLowerCase(Locale.ROOT))
                         .append(" | ").append(g.operations().stream().map(op -> op.name().toLowerCase(Locale.ROOT))
                                 .collect(Collectors.joining(", "))).append(" |\n");

@@ -115,14 +115,15 @@ public record HttpEndpoint(String bindAddress, int port, Optional<SSLContext> tl
      */
     public static ConfigDef defineTls(ConfigDef def, String prefix, String what, boolean truststore) {
         def.define(prefix + KEYSTORE_LOCATION, Type.STRING, "", Importance.MEDIUM,
-                        "PKCS#12 (or JKS) keystore with the key and certificate " + what + " serves HTTPS with; "
-                                + "empty: plain HTTP.")
+                        "PKCS#12 (or JKS) keystore with the key and certificate for HTTPS on " + what
+                                + "; empty: plain HTTP.")
                 .define(prefix + KEYSTORE_PASSWORD, Type.PASSWORD, null, Importance.MEDIUM,
                         "Password of " + prefix + KEYSTORE_LOCATION + " and of the key in it.");
         if (truststore) {
             def.define(prefix + TRUSTSTORE_LOCATION, Type.STRING, "", Importance.LOW,
                             "PKCS#12 (or JKS) truststore with the certificates (or their issuers) of the other "
-                                    + "instances, which " + what + " calls over HTTPS; empty: the JDK's default trust.")
+                                    + "instances, which " + what + " forwards calls to over HTTPS; empty: the JDK's default "
+                                    + "trust.")
                     .define(prefix + TRUSTSTORE_PASSWORD, Type.PASSWORD, null, Importance.LOW,
                             "Password of " + prefix + TRUSTSTORE_LOCATION + ".");
         }

@@ -56,7 +56,7 @@ public final class ServingConfig extends ServiceConfig {
                     "Ed25519 public keys that sign model updates, as keyId:base64 (X.509) entries, comma-separated; "
                             + "when set, updates that are unsigned, signed by a key not listed or badly signed are refused. "
                             + "List the old and the new key while a signing key is rotated."),
-            PREFIX, "serving", false);
+            PREFIX, "serving's port (/predict, /health, /metrics)", false);
 
     private final Map<String, PublicKey> trustedKeys = new java.util.LinkedHashMap<>();
     private final Optional<SSLContext> tls;
