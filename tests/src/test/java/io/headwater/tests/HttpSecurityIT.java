@@ -178,21 +178,52 @@ class HttpSecurityIT {
     }
 
     @Test
-    void shouldAnswerAFailureInsideTheApiWithoutExceptionText() throws Exception {
-        // given: a registry whose Kafka Streams has stopped under its API
+    void shouldAnswerFailuresInsideTheApiWithoutExceptionText() throws Exception {
+        // given: two instances of another registry, the second advertising an address nobody answers on
         Map<String, String> p = registryProps("c", false);
+        p.put(HeadwaterConfigs.TOPIC_PREFIX, "http-c.");
         p.put(RegistryConfig.APPLICATION_ID, "headwater-registry-c");
-        try (Registry c = Registry.start(new RegistryConfig(p), new SimpleMeterRegistry())) {
+        Map<String, String> q = new HashMap<>(p);
+        q.put(RegistryConfig.STATE_DIR, Files.createTempDirectory(dir, "registry-d").toString());
+        q.put(RegistryConfig.API_ADVERTISED, "localhost:1");
+        try (Registry c = Registry.start(new RegistryConfig(p), new SimpleMeterRegistry());
+             Registry d = Registry.start(new RegistryConfig(q), new SimpleMeterRegistry())) {
+            RegistryApiIT.await(() -> c.streams().streams().state() == org.apache.kafka.streams.KafkaStreams.State.RUNNING
+                    && c.streams().streams().metadataForAllStreamsClients().size() == 2
+                    && c.streams().streams().metadataForAllStreamsClients().stream()
+                            .allMatch(m -> !m.topicPartitions().isEmpty()), "both instances with partitions");
+            HttpClient http = HttpClient.newHttpClient();
+            String base = "http://127.0.0.1:" + c.apiPort().orElseThrow();
+
+            // when: calls that need the unreachable instance
+            HttpResponse<String> list = http.send(HttpRequest.newBuilder(URI.create(base + "/tasks")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            List<HttpResponse<String>> perTask = new java.util.ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                perTask.add(http.send(HttpRequest.newBuilder(URI.create(base + "/tasks/task-" + i)).build(),
+                        HttpResponse.BodyHandlers.ofString()));
+            }
+            // then: 502 naming the instance and what to check; the others' own tasks are simply not there
+            String unreachable = "registry instance localhost:1 did not answer; check its registry.api.advertised.host "
+                    + "and the API's TLS settings";
+            assertThat(list.statusCode()).isEqualTo(502);
+            assertThat(Json.MAPPER.readTree(list.body()).path("error").asText()).isEqualTo(unreachable);
+            assertThat(perTask).extracting(HttpResponse::statusCode).contains(502, 404).containsOnly(502, 404);
+            assertThat(perTask).filteredOn(r -> r.statusCode() == 502)
+                    .allSatisfy(r -> assertThat(Json.MAPPER.readTree(r.body()).path("error").asText()).isEqualTo(unreachable));
+
+            // when: Kafka Streams stops under the API
             c.streams().close();
-            // when
-            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + c.apiPort().orElseThrow() + "/tasks/t0")).build(),
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/tasks/t0")).build(),
                     HttpResponse.BodyHandlers.ofString());
             // then: 500 with a message of the API's own; the cause is only in the log
             assertThat(r.statusCode()).isEqualTo(500);
             assertThat(Json.MAPPER.readTree(r.body()).path("error").asText())
                     .isEqualTo("internal error; the registry's log has the cause");
-            assertThat(r.body()).doesNotContain(EXCEPTION_TEXT).doesNotContain("not running");
+            for (HttpResponse<String> answer : List.of(list, r, perTask.get(0))) {
+                assertThat(answer.body()).doesNotContain(EXCEPTION_TEXT).doesNotContain("not running")
+                        .doesNotContain("Connection refused");
+            }
         }
     }
 
@@ -207,6 +238,10 @@ class HttpSecurityIT {
         p.put(ServingConfig.TLS_KEYSTORE, tls.keystore().toString());
         p.put(ServingConfig.TLS_KEYSTORE_PASSWORD, tls.password());
         BackboneRef ref = new BackboneRef(backbone.id(), backbone.sha256(), backbone.dimension());
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+                Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+            Topics.ensure(admin, List.of(topics.modelUpdates()), 4, (short) -1);
+        }
         try (Serving serving = Serving.start(new ServingConfig(p), backbone,
                 new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
              KafkaProducer<String, ModelUpdate> producer = new KafkaProducer<>(Map.of(

@@ -293,7 +293,9 @@ public final class ModelClient implements AutoCloseable {
 
         /**
          * Ed25519 public keys by key id ({@code registry.signing.key.id}); when given, every update must
-         * carry a signature by one of them, else it is refused and counted with reason {@code signature}.
+         * carry a signature by one of them, else it is refused and counted with reason {@code unsigned},
+         * {@code untrusted_key} or {@code signature}. Trust the old and the new key while a signing key
+         * is rotated.
          */
         public Builder trustedKeys(Map<String, java.security.PublicKey> keys) {
             this.trusted = Map.copyOf(keys);

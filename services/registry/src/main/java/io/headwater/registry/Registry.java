@@ -22,7 +22,8 @@ import org.apache.kafka.streams.state.HostInfo;
 
 /**
  * The registry service: {@link RegistryTopology} under {@link StreamsService}, plus its HTTP API
- * ({@link RegistryApi}) unless {@code registry.api.port} is -1.
+ * ({@link RegistryApi}) unless {@code registry.api.port} is -1. It refuses to start when its two
+ * inputs, {@code model-candidates} and {@code registry-commands}, differ in partition count.
  *
  * <pre>{@code
  * try (Registry registry = Registry.start(new RegistryConfig(props), meters)) {

@@ -190,7 +190,12 @@ final class RegistryApi implements AutoCloseable {
                 if (m.hostInfo().equals(self)) {
                     continue;
                 }
-                HttpResponse<byte[]> r = get(m.hostInfo(), "/tasks");
+                Optional<HttpResponse<byte[]>> asked = ask(m.hostInfo(), "/tasks");
+                if (asked.isEmpty()) {
+                    unreachable(ex, m.hostInfo());
+                    return;
+                }
+                HttpResponse<byte[]> r = asked.get();
                 if (r.statusCode() != 200) {
                     error(ex, 502, "instance " + m.hostInfo().host() + ":" + m.hostInfo().port() + " answered "
                             + r.statusCode());
@@ -357,7 +362,12 @@ final class RegistryApi implements AutoCloseable {
     }
 
     private void forward(HttpExchange ex, HostInfo owner) throws IOException {
-        HttpResponse<byte[]> r = get(owner, ex.getRequestURI().getRawPath());
+        Optional<HttpResponse<byte[]>> asked = ask(owner, ex.getRequestURI().getRawPath());
+        if (asked.isEmpty()) {
+            unreachable(ex, owner);
+            return;
+        }
+        HttpResponse<byte[]> r = asked.get();
         ex.getResponseHeaders().set("Content-Type",
                 r.headers().firstValue("Content-Type").orElse(JSON));
         r.headers().firstValue("X-Headwater-Sha256").ifPresent(v -> ex.getResponseHeaders().set("X-Headwater-Sha256", v));
@@ -365,15 +375,24 @@ final class RegistryApi implements AutoCloseable {
         MetricsServer.respond(ex, r.statusCode(), r.headers().firstValue("Content-Type").orElse(JSON), r.body());
     }
 
-    private HttpResponse<byte[]> get(HostInfo host, String path) throws IOException {
+    /** Asks another instance; empty when it cannot be reached (refused, TLS handshake, timeout), which is logged. */
+    private Optional<HttpResponse<byte[]>> ask(HostInfo host, String path) {
         HttpRequest req = HttpRequest.newBuilder(URI.create(scheme + "://" + host.host() + ":" + host.port() + path))
                 .header(FORWARDED, "1").timeout(Duration.ofSeconds(10)).GET().build();
         try {
-            return http.send(req, HttpResponse.BodyHandlers.ofByteArray());
+            return Optional.of(http.send(req, HttpResponse.BodyHandlers.ofByteArray()));
+        } catch (IOException e) {
+            LOG.warn("Registry instance {}:{} did not answer {} {}: {}", host.host(), host.port(), scheme, path, e.toString());
+            return Optional.empty();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IOException("interrupted while asking " + host, e);
+            return Optional.empty();
         }
+    }
+
+    private static void unreachable(HttpExchange ex, HostInfo host) throws IOException {
+        error(ex, 502, "registry instance " + host.host() + ":" + host.port() + " did not answer; check its "
+                + RegistryConfig.API_ADVERTISED + " and the API's TLS settings");
     }
 
     private <V> ReadOnlyKeyValueStore<String, V> store(String name) {

@@ -9,7 +9,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 /**
  * The serving service: a {@link ModelClient} that follows model updates, behind
  * {@code POST /predict} ({@link PredictHandler}), {@code GET /health} (up once the client serves a
- * version) and {@code GET /metrics}, all on one port.
+ * version) and {@code GET /metrics}, all on one port: {@code serving.bind.address}, over HTTPS when
+ * {@code serving.tls.keystore.location} is set.
  *
  * <pre>{@code
  * try (Serving s = Serving.start(new ServingConfig(props), backbone, registry)) {
