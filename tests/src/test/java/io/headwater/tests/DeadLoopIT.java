@@ -251,6 +251,26 @@ class DeadLoopIT {
     }
 
     @Test
+    void shouldEndTheDemoWithStatus1WhenOneOfItsServicesDies() throws Exception {
+        // given: the all-in-one demo, whose trainer meets an unrecoverable error on its 50th record
+        Path dir = Files.createTempDirectory("dead-demo");
+        try (ChildJvm demo = new ChildJvm("demo", List.of("-Xmx1g", "-Dheadwater.fault.trainer.process=fatal:50"),
+                "io.headwater.cli.Headwater", List.of("demo", "--tasks", "spam", "--max-examples", "300",
+                        "--metrics-port", "-1", "--serving-port", "-1", "--max-seconds", "300",
+                        "--report-dir", dir.resolve("report").toString(),
+                        "-D", "trainer.state.dir=" + dir.resolve("trainer"),
+                        "-D", "registry.state.dir=" + dir.resolve("registry"),
+                        "-D", "extractor.cache.dir=" + dir.resolve("cache")), dir.resolve("demo.log"))) {
+            // when
+            demo.start();
+            // then: it stops by itself, long before its 300 s, and says which service and why
+            assertThat(demo.waitFor(Duration.ofMinutes(2))).as("demo ends; log in " + demo.log()).isTrue();
+            assertThat(demo.exitValue()).as("exit status; log in " + demo.log()).isEqualTo(1);
+            assertThat(demo.output()).contains("A service stopped: ").contains("injected fatal error at trainer.process");
+        }
+    }
+
+    @Test
     void shouldKeepFollowingWhenAListenerThrowsAndLogItOnce() throws Exception {
         // given: a client with a listener that always throws, and one that records
         Topics topics = Topics.withPrefix("listener.");

@@ -187,4 +187,89 @@ class ExtractorIT {
                 .containsExactlyInAnyOrderElementsOf(lines.stream().map(l -> l.json().orElseThrow().get("id").asText()).toList());
         assertThat(features(props, topics, "read_uncommitted")).hasSize(120 + writtenAtCrash - committedAtCrash);
     }
+
+    static List<ConsumerRecord<byte[], byte[]>> deadLetters(Map<String, String> props, Topics topics) {
+        return TopicReader.readAll(client(props), topics.examplesDlq().name(), new ByteArrayDeserializer(),
+                new ByteArrayDeserializer());
+    }
+
+    @Test
+    void shouldDeadLetterATextTheBackboneFailsOnAndEmbedTheRestOneByOne() throws Exception {
+        // given: a backbone whose batch call fails, and then fails on the first text alone (not on the probe)
+        Map<String, String> props = props("failing-text.", "failing-text", Files.createTempDirectory("cache"));
+        props.put(ExtractorConfig.BATCH_MAX_RECORDS, "3");
+        props.put(ExtractorConfig.BATCH_MAX_WAIT_MS, "2000");
+        ExtractorConfig config = new ExtractorConfig(props);
+        Topics topics = Topics.withPrefix(config.topicPrefix());
+        Extractor.ensureTopics(config);
+        io.headwater.kafka.Faults.inject("extractor.backbone", "throw:1,3");
+        try {
+            // when
+            produce(props, topics, "a", spam(3));
+            List<FeatureRecord> features = extractUntil(props, 2);
+            // then: two features and one dead letter with reason backbone
+            assertThat(features).hasSize(2);
+            var dead = deadLetters(props, topics);
+            assertThat(dead).hasSize(1);
+            assertThat(DeadLetters.header(dead.get(0).headers(), DeadLetters.ERROR)).isEqualTo("backbone");
+            assertThat(meters.get("headwater.extractor.dlq").tag("reason", "backbone").counter().count()).isEqualTo(1);
+        } finally {
+            io.headwater.kafka.Faults.clear();
+        }
+    }
+
+    @Test
+    void shouldStopTheLoopWhenTheBackboneFailsOnEveryText() throws Exception {
+        // given: a backbone that fails on the batch and on the probe text: broken, not one bad example
+        Map<String, String> props = props("broken-backbone.", "broken-backbone", Files.createTempDirectory("cache"));
+        ExtractorConfig config = new ExtractorConfig(props);
+        Topics topics = Topics.withPrefix(config.topicPrefix());
+        Extractor.ensureTopics(config);
+        produce(props, topics, "a", spam(3));
+        io.headwater.kafka.Faults.inject("extractor.backbone", "throw:1,2");
+        SimpleMeterRegistry own = new SimpleMeterRegistry();
+        try (Extractor extractor = new Extractor(config, backbone, own)) {
+            // when
+            new Thread(extractor).start();
+            // then: the loop dies, says so, and writes nothing (the examples stay to be read again)
+            Throwable cause = extractor.health().failure().get(2, TimeUnit.MINUTES);
+            assertThat(cause).hasMessageContaining("fails on every text");
+            assertThat(extractor.health().status().live()).isFalse();
+            assertThat(features(props, topics, "read_committed")).isEmpty();
+            assertThat(deadLetters(props, topics)).isEmpty();
+        } finally {
+            io.headwater.kafka.Faults.clear();
+        }
+    }
+
+    @Test
+    void shouldDeadLetterExamplesWhoseOutputTheBrokerRefusesInsteadOfRetryingForever() throws Exception {
+        // given: a features topic that takes records of at most 1,000 bytes (a 384-d feature is ~1.6 kB)
+        Map<String, String> props = props("refused.", "refused", Files.createTempDirectory("cache"));
+        ExtractorConfig config = new ExtractorConfig(props);
+        Topics topics = Topics.withPrefix(config.topicPrefix());
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(client(props))) {
+            admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(topics.features().name(), 1,
+                    (short) 1).configs(Map.of("max.message.bytes", "1000")))).all().get();
+        }
+        Extractor.ensureTopics(config);
+        List<Datasets.Line> lines = spam(4);
+        produce(props, topics, "a", lines);
+        SimpleMeterRegistry own = new SimpleMeterRegistry();
+        try (Extractor extractor = new Extractor(config, backbone, own)) {
+            // when
+            new Thread(extractor).start();
+            var dead = TopicReader.read(client(props), topics.examplesDlq().name(), new ByteArrayDeserializer(),
+                    new ByteArrayDeserializer(), "read_committed", 4, Duration.ofMinutes(2));
+            // then: each example is a dead letter with reason produce, after one abort, and the loop lives
+            assertThat(dead).hasSize(4);
+            assertThat(dead).allSatisfy(r -> {
+                assertThat(DeadLetters.header(r.headers(), DeadLetters.ERROR)).isEqualTo("produce");
+                assertThat(DeadLetters.header(r.headers(), DeadLetters.REASON)).contains("RecordTooLargeException");
+            });
+            assertThat(own.get("headwater.extractor.transactions.aborted").counter().count()).isBetween(1.0, 4.0);
+            assertThat(extractor.health().status().live()).isTrue();
+            assertThat(features(props, topics, "read_committed")).isEmpty();
+        }
+    }
 }

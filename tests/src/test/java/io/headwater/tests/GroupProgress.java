@@ -42,6 +42,19 @@ final class GroupProgress implements AutoCloseable {
         }
     }
 
+    /** The group's committed offsets once they have not moved for half a second. */
+    long settled(String group) {
+        long last = committed(group);
+        while (true) {
+            ChildBroker.sleep(500);
+            long now = committed(group);
+            if (now == last) {
+                return now;
+            }
+            last = now;
+        }
+    }
+
     /**
      * Waits until the group's committed offsets sum past {@code past}; returns the milliseconds from
      * {@code sinceNanos} (a {@link System#nanoTime()}) to then, or empty at the timeout.

@@ -46,9 +46,16 @@ final class TrainerReference {
             TestOutputTopic<String, ModelCandidate> candidates = driver.createOutputTopic(
                     topics.modelCandidates().name(), Serdes.String().deserializer(),
                     topics.modelCandidates().valueSerde().deserializer());
-            features.stream().sorted(Comparator.<ConsumerRecord<byte[], byte[]>>comparingInt(ConsumerRecord::partition)
-                            .thenComparingLong(ConsumerRecord::offset))
-                    .forEach(r -> in.pipeInput(r.key(), r.value(), r.timestamp()));
+            List<ConsumerRecord<byte[], byte[]>> ordered = features.stream().sorted(
+                    Comparator.<ConsumerRecord<byte[], byte[]>>comparingInt(ConsumerRecord::partition)
+                            .thenComparingLong(ConsumerRecord::offset)).toList();
+            for (int i = 0; i < ordered.size(); i++) {
+                ConsumerRecord<byte[], byte[]> r = ordered.get(i);
+                in.pipeInput(r.key(), r.value(), r.timestamp());
+                if (i % 50 == 0) {
+                    dropChangelogs(driver, topics);
+                }
+            }
             // The time-triggered candidate of what the count-triggered ones left over.
             driver.advanceWallClockTime(Duration.ofMillis(config.candidateEveryMs() + 1_000));
             for (ModelCandidate c : candidates.readValuesToList()) {
@@ -57,5 +64,18 @@ final class TrainerReference {
             }
         }
         return out;
+    }
+
+    /**
+     * The driver commits after every record and keeps every record it produced, changelogs
+     * included: a whole task state per record. Drop them as they come, or the heap fills up.
+     */
+    private static void dropChangelogs(TopologyTestDriver driver, Topics topics) {
+        for (String topic : driver.producedTopicNames()) {
+            if (topic.endsWith("-changelog")) {
+                driver.createOutputTopic(topic, Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer())
+                        .readRecordsToList();
+            }
+        }
     }
 }

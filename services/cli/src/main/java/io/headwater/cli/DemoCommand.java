@@ -10,6 +10,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import io.headwater.kafka.HeadwaterConfigs;
+import io.headwater.kafka.HttpEndpoint;
 import io.headwater.kafka.MetricsServer;
 import io.headwater.kafka.ModelDecision;
 import io.headwater.kafka.ModelUpdate;
@@ -109,6 +110,10 @@ final class DemoCommand implements Callable<Integer> {
         props.putIfAbsent(RegistryConfig.STATE_DIR, Files.createTempDirectory("headwater-registry-").toString());
         props.putIfAbsent(HeadwaterConfigs.METRICS_PORT, Integer.toString(metricsPort));
         props.putIfAbsent(ServingConfig.PORT, Integer.toString(Math.max(0, servingPort)));
+        // A demo is for this machine: its HTTP servers listen on loopback unless told otherwise.
+        props.putIfAbsent(HeadwaterConfigs.METRICS_BIND_ADDRESS, HttpEndpoint.LOOPBACK);
+        props.putIfAbsent(RegistryConfig.API_BIND_ADDRESS, HttpEndpoint.LOOPBACK);
+        props.putIfAbsent(ServingConfig.BIND_ADDRESS, HttpEndpoint.LOOPBACK);
         // A demo's stream ends: publish what is left after a few seconds, not the service default of 30.
         props.putIfAbsent(TrainerConfig.CANDIDATE_EVERY_MS, "5000");
         // Both head types train side by side as challengers; the registry's gate picks each version.

@@ -19,7 +19,7 @@ import picocli.CommandLine.Command;
         description = "Continual transfer learning on Kafka streams.",
         subcommands = {DemoCommand.class, EvaluateCommand.class, ProduceCommand.class, ServiceCommands.Extractor.class,
             ServiceCommands.Trainer.class, ServiceCommands.Registry.class, ServiceCommands.Serving.class, ConfigDocsCommand.class,
-            KeygenCommand.class,
+            KeygenCommand.class, AclsCommand.class,
             CommandLine.HelpCommand.class})
 public final class Headwater implements Callable<Integer> {
 
@@ -39,6 +39,7 @@ public final class Headwater implements Callable<Integer> {
     /** The command line with Headwater's error handling: a bad config prints its message, not a stack trace. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Headwater());
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             if (e instanceof HeadwaterException) {
                 commandLine.getErr().println("headwater: " + e.getMessage());

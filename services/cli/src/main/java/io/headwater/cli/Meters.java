@@ -1,6 +1,7 @@
 package io.headwater.cli;
 
 import io.headwater.kafka.HeadwaterConfigs;
+import io.headwater.kafka.HttpEndpoint;
 import io.headwater.kafka.MetricsServer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -28,9 +29,13 @@ final class Meters {
         return r;
     }
 
-    /** Starts the /metrics server when {@code metrics.port} is not -1. */
+    /** Starts the /metrics server on {@code metrics.bind.address} when {@code metrics.port} is not -1. */
     static Optional<MetricsServer> serve(Map<String, String> props, int defaultPort, PrometheusMeterRegistry r) {
-        int port = Integer.parseInt(props.getOrDefault(HeadwaterConfigs.METRICS_PORT, Integer.toString(defaultPort)));
-        return port < 0 ? Optional.empty() : Optional.of(MetricsServer.start(port, r));
+        Map<String, String> withPort = new java.util.HashMap<>(props);
+        withPort.putIfAbsent(HeadwaterConfigs.METRICS_PORT, Integer.toString(defaultPort));
+        var config = HeadwaterConfigs.parse(HeadwaterConfigs.common(), withPort);
+        int port = config.getInt(HeadwaterConfigs.METRICS_PORT);
+        return port < 0 ? Optional.empty() : Optional.of(MetricsServer.start(new HttpEndpoint(
+                config.getString(HeadwaterConfigs.METRICS_BIND_ADDRESS), port, Optional.empty()), r, 4));
     }
 }

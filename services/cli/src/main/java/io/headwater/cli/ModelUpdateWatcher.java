@@ -1,5 +1,6 @@
 package io.headwater.cli;
 
+import io.headwater.kafka.KafkaAccess;
 import io.headwater.kafka.ModelDecision;
 import io.headwater.kafka.ModelUpdate;
 import io.headwater.kafka.FollowedPositions;
@@ -26,6 +27,8 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * update. Used by the demo to print versions and know when every example is decided on, and by tests.
  */
 public final class ModelUpdateWatcher implements AutoCloseable {
+    /** Each watcher reads in a consumer group of its own, this plus a random suffix (an ACL names the prefix). */
+    public static final String GROUP_PREFIX = "headwater-watcher-";
     private final KafkaConsumer<String, byte[]> consumer;
     private final Thread thread;
     private final Map<String, List<ModelUpdate>> seen = new ConcurrentHashMap<>();
@@ -33,7 +36,8 @@ public final class ModelUpdateWatcher implements AutoCloseable {
     private volatile boolean running = true;
 
     public ModelUpdateWatcher(Map<String, Object> clientProps, Topics topics, Consumer<ModelUpdate> onUpdate) {
-        consumer = new KafkaConsumer<>(Readers.fromStart(clientProps, "headwater-watcher-"), new StringDeserializer(),
+        KafkaAccess.check(clientProps);
+        consumer = new KafkaConsumer<>(Readers.fromStart(clientProps, GROUP_PREFIX), new StringDeserializer(),
                 new ByteArrayDeserializer());
         String updatesTopic = topics.modelUpdates().name();
         Deserializer<ModelUpdate> updates = topics.modelUpdates().valueSerde().deserializer();

@@ -3,6 +3,7 @@ package io.headwater.cli;
 import io.headwater.backbone.Backbone;
 import io.headwater.extractor.Extractor;
 import io.headwater.extractor.ExtractorConfig;
+import io.headwater.kafka.KafkaAccess;
 import io.headwater.kafka.StreamsService;
 import io.headwater.kafka.Topics;
 import io.headwater.registry.Registry;
@@ -58,6 +59,7 @@ public final class Pipeline implements AutoCloseable {
         TrainerConfig trainerConfig = new TrainerConfig(props);
         RegistryConfig registryConfig = new RegistryConfig(props);
         Topics topics = Topics.withPrefix(extractorConfig.topicPrefix());
+        KafkaAccess.check(extractorConfig.clientProperties());
         try (Admin admin = Admin.create(extractorConfig.clientProperties())) {
             Topics.ensure(admin, topics.all(), extractorConfig.topicSettings());
         }

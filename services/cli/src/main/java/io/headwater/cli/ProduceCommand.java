@@ -1,6 +1,7 @@
 package io.headwater.cli;
 
 import io.headwater.kafka.HeadwaterConfigs;
+import io.headwater.kafka.KafkaAccess;
 import io.headwater.kafka.Topics;
 import java.nio.file.Path;
 import java.util.List;
@@ -47,6 +48,7 @@ final class ProduceCommand implements Callable<Integer> {
         }
         int sent = 0;
         int notJson = 0;
+        KafkaAccess.check(HeadwaterConfigs.clientProperties(config));
         try (ExampleProducer producer = new ExampleProducer(HeadwaterConfigs.clientProperties(config), topics)) {
             for (Datasets.Line line : lines) {
                 if (!producer.send(task, line)) {

@@ -23,7 +23,7 @@ class HeadwaterCommandLineTest {
         assertThat(run("--help")).isZero();
         assertThat(out.toString()).contains("demo", "produce", "extractor", "trainer", "registry", "serving", "config-docs");
         for (String cmd : new String[] {"demo", "produce", "extractor", "trainer", "registry", "serving", "config-docs",
-            "keygen"}) {
+            "keygen", "acls"}) {
             assertThat(run(cmd, "--help")).as(cmd).isZero();
         }
         assertThat(out.toString()).contains("--max-examples", "--max-seconds", "--task", "--bootstrap-servers");

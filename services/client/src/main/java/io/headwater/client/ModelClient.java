@@ -9,6 +9,7 @@ import io.headwater.kafka.RepeatedWarnings;
 import io.headwater.backbone.Backbone;
 import io.headwater.core.HeadArtifact;
 import io.headwater.kafka.BackboneRef;
+import io.headwater.kafka.KafkaAccess;
 import io.headwater.kafka.ModelUpdate;
 import io.headwater.kafka.Topics;
 import io.micrometer.core.instrument.Counter;
@@ -59,6 +60,8 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  */
 public final class ModelClient implements AutoCloseable {
+    /** Each client reads in a consumer group of its own, this plus a random suffix (an ACL names the prefix). */
+    public static final String GROUP_PREFIX = "headwater-client-";
     private static final Logger LOG = LoggerFactory.getLogger(ModelClient.class);
 
     private final Map<String, Object> clientProps;
@@ -105,9 +108,13 @@ public final class ModelClient implements AutoCloseable {
         return new Builder(clientProps, topics);
     }
 
-    /** Subscribes to model updates on a background thread. */
+    /**
+     * Subscribes to model updates on a background thread, after one request that proves the cluster
+     * answers and accepts the client's credentials (a {@code FatalException} says what failed).
+     */
     public ModelClient start() {
-        consumer = new KafkaConsumer<>(Readers.fromStart(clientProps, "headwater-client-"), new StringDeserializer(),
+        KafkaAccess.check(clientProps);
+        consumer = new KafkaConsumer<>(Readers.fromStart(clientProps, GROUP_PREFIX), new StringDeserializer(),
                 new ByteArrayDeserializer());
         positions = new FollowedPositions(consumer);
         consumer.subscribe(List.of(topics.modelUpdates().name()), positions);
@@ -343,7 +350,9 @@ public final class ModelClient implements AutoCloseable {
 
         /**
          * Ed25519 public keys by key id ({@code registry.signing.key.id}); when given, every update must
-         * carry a signature by one of them, else it is refused and counted with reason {@code signature}.
+         * carry a signature by one of them, else it is refused and counted with reason {@code unsigned},
+         * {@code untrusted_key} or {@code signature}. Trust the old and the new key while a signing key
+         * is rotated.
          */
         public Builder trustedKeys(Map<String, java.security.PublicKey> keys) {
             this.trusted = Map.copyOf(keys);

@@ -86,13 +86,13 @@ public final class UpdateVerifier {
     private void verifySignature(ModelUpdate u) {
         ModelUpdate.Signature sig = u.signature();
         String what = "task " + u.task() + " version " + u.version();
-        if (sig == null) {
-            throw new RefusedUpdateException("signature", what + " is not signed, and this client requires a signature by "
+        if (sig == null || sig.value() == null || sig.value().isEmpty()) {
+            throw new RefusedUpdateException("unsigned", what + " is not signed, and this client requires a signature by "
                     + trusted.keySet());
         }
-        PublicKey key = trusted.get(sig.keyId());
+        PublicKey key = sig.keyId() == null ? null : trusted.get(sig.keyId());
         if (key == null) {
-            throw new RefusedUpdateException("signature", what + " is signed with key '" + sig.keyId()
+            throw new RefusedUpdateException("untrusted_key", what + " is signed with key '" + sig.keyId()
                     + "', which this client does not trust (trusted: " + trusted.keySet() + ")");
         }
         if (!UpdateSignature.verifies(u, key)) {

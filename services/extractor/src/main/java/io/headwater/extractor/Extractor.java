@@ -180,6 +180,7 @@ public final class Extractor implements Runnable, AutoCloseable {
     /** Creates the topics the extractor reads and writes where they are missing. */
     public static void ensureTopics(ExtractorConfig config) {
         Topics topics = Topics.withPrefix(config.topicPrefix());
+        io.headwater.kafka.KafkaAccess.check(config.clientProperties());
         try (Admin admin = Admin.create(config.clientProperties())) {
             Topics.ensure(admin, List.of(topics.examples(), topics.examplesDlq(), topics.features()),
                     config.topicSettings());
@@ -204,6 +205,7 @@ public final class Extractor implements Runnable, AutoCloseable {
         producerProps.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
         producerProps.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         producerProps.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 5);
+        sizeToTopics(producerProps);
         ExecutorService embedder = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "headwater-extractor-embed");
             t.setDaemon(true);
@@ -217,7 +219,6 @@ public final class Extractor implements Runnable, AutoCloseable {
             // Consumer lag, fetch and send rates, as Micrometer names them (kafka_consumer_*, kafka_producer_*).
             clientMetrics = List.of(new KafkaClientMetrics(c), new KafkaClientMetrics(producer));
             clientMetrics.forEach(m -> m.bindTo(registry));
-            dlqMaxBytes = dlqMaxBytes(producerProps);
             retryOnTimeout("initTransactions", producer::initTransactions);
             Pipeline pipeline = new Pipeline(c, producer, embedder);
             c.subscribe(List.of(topics.examples().name()), pipeline);
@@ -258,15 +259,25 @@ public final class Extractor implements Runnable, AutoCloseable {
     }
 
     /**
-     * Dead letters must fit both the topic ({@code max.message.bytes}, read from the cluster) and
-     * the producer ({@code max.request.size}).
+     * Sizes what the producer writes to the topics' record limits as the cluster has them. Dead
+     * letters are cut to fit both {@code examples.dlq}'s {@code max.message.bytes} and the
+     * producer's {@code max.request.size}. Batches are kept within the smaller of the two topics'
+     * limits: a batch over a topic's limit is split by the producer and sent again, and when its
+     * records still fit {@code batch.size} together it would be refused and split again until
+     * {@code delivery.timeout.ms}; within the limit, only a record too large on its own is refused,
+     * at once, and that record is dead-lettered.
      */
-    private int dlqMaxBytes(Map<String, Object> producerProps) {
+    private void sizeToTopics(Map<String, Object> producerProps) {
         int request = Integer.parseInt(String.valueOf(producerProps.getOrDefault(ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
                 1_048_576)));
+        int featuresMax;
         try (Admin admin = Admin.create(config.clientProperties())) {
-            return Math.min(request, Topics.maxMessageBytes(admin, topics.examplesDlq()));
+            dlqMaxBytes = Math.min(request, Topics.maxMessageBytes(admin, topics.examplesDlq()));
+            featuresMax = Topics.maxMessageBytes(admin, topics.features());
         }
+        int batch = Integer.parseInt(String.valueOf(producerProps.getOrDefault(ProducerConfig.BATCH_SIZE_CONFIG, 16_384)));
+        producerProps.put(ProducerConfig.BATCH_SIZE_CONFIG, Math.max(1, Math.min(batch,
+                Math.min(featuresMax, dlqMaxBytes) - DeadLetters.FRAMING_BYTES)));
     }
 
     /**
@@ -459,8 +470,8 @@ public final class Extractor implements Runnable, AutoCloseable {
                 if (KafkaErrors.isRecordError(error)) {
                     ConsumerRecord<byte[], byte[]> src = out.get(index).source();
                     refused.put(id(src), error.getClass().getSimpleName() + ": " + error.getMessage());
-                    LOG.warn("The broker refused the output of {}; it will be dead-lettered: {}", id(src),
-                            KafkaErrors.describe(error));
+                    warnings.warn("refused", "The broker refused the output of {}; it will be dead-lettered: {}",
+                            id(src), KafkaErrors.describe(error));
                 }
             });
             List<Parsed> unwritten = new ArrayList<>(batch.records());
@@ -645,13 +656,13 @@ public final class Extractor implements Runnable, AutoCloseable {
      */
     private float[][] embedIsolated(List<String> texts) {
         try {
-            return backbone.embed(texts);
+            return backboneCall(texts);
         } catch (RuntimeException batchError) {
             // The boundary of a native library: whatever it throws for one input must not stop the stream.
-            LOG.warn("The backbone failed on a batch of {} texts; embedding them one by one: {}", texts.size(),
-                    KafkaErrors.describe(batchError));
+            warnings.warn("backbone batch", "The backbone failed on a batch of {} texts; embedding them one by one: {}",
+                    texts.size(), KafkaErrors.describe(batchError));
             try {
-                backbone.embed(List.of(PROBE_TEXT));
+                backboneCall(List.of(PROBE_TEXT));
             } catch (RuntimeException probeError) {
                 probeError.addSuppressed(batchError);
                 throw new FatalException("The backbone " + backbone.id() + " fails on every text", probeError);
@@ -659,13 +670,18 @@ public final class Extractor implements Runnable, AutoCloseable {
             float[][] out = new float[texts.size()][];
             for (int i = 0; i < texts.size(); i++) {
                 try {
-                    out[i] = backbone.embed(List.of(texts.get(i)))[0];
+                    out[i] = backboneCall(List.of(texts.get(i)))[0];
                 } catch (RuntimeException e) {
                     LOG.debug("The backbone failed on one text: {}", KafkaErrors.describe(e));
                 }
             }
             return out;
         }
+    }
+
+    private float[][] backboneCall(List<String> texts) {
+        Faults.hit("extractor.backbone");
+        return backbone.embed(texts);
     }
 
     /** Stops the loop after the current transaction and waits for it. */

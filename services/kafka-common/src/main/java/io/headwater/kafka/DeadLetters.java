@@ -42,7 +42,7 @@ public final class DeadLetters {
      * Room kept for what a record costs beyond its key, value and header bytes: the record and
      * batch framing (about 100 bytes) with a wide margin.
      */
-    static final int FRAMING_BYTES = 1_024;
+    public static final int FRAMING_BYTES = 1_024;
 
     private DeadLetters() {
     }

@@ -10,8 +10,10 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -21,6 +23,7 @@ import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import kafka.tools.StorageTool;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.security.auth.SecurityProtocol;
 import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,7 +32,10 @@ import org.slf4j.LoggerFactory;
  * A real Kafka node (KRaft, combined broker and controller) running in this JVM, for the demo and
  * the integration tests: on its own a single-node cluster, or one node of a multi-node cluster
  * ({@link EmbeddedKafkaCluster} runs each node in a child JVM through {@link #main}). It is the
- * same broker code as a production cluster's, on loopback only.
+ * same broker code as a production cluster's, on loopback only. Its client listener speaks
+ * PLAINTEXT unless the builder sets another protocol; a secured one (SASL_SSL with SCRAM, an
+ * authorizer) is set up by the builder's protocol, SCRAM credential and broker properties, as on any
+ * Kafka broker.
  *
  * <pre>{@code
  * try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start()) {
@@ -177,11 +183,17 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                 p.store(out, "Headwater embedded broker");
             }
             if (!Files.exists(logDir.resolve("meta.properties"))) {
-                // A directory formatted before keeps its cluster id, topics and offsets.
+                // A directory formatted before keeps its cluster id, topics, offsets and credentials.
                 ByteArrayOutputStream formatOut = new ByteArrayOutputStream();
-                String clusterId = b.clusterId.orElseGet(() -> Uuid.randomUuid().toString());
-                int rc = StorageTool.execute(new String[] {"format", "-t", clusterId, "-c", config.toString(),
-                    "--ignore-formatted"}, new PrintStream(formatOut, true, StandardCharsets.UTF_8));
+                List<String> format = new ArrayList<>(List.of("format", "-t",
+                        b.clusterId.orElseGet(() -> Uuid.randomUuid().toString()), "-c", config.toString(),
+                        "--ignore-formatted"));
+                for (String credential : b.scramCredentials) {
+                    format.add("--add-scram");
+                    format.add(credential);
+                }
+                int rc = StorageTool.execute(format.toArray(String[]::new),
+                        new PrintStream(formatOut, true, StandardCharsets.UTF_8));
                 if (rc != 0) {
                     throw new FatalException("Failed to format embedded broker storage in " + logDir + ": "
                             + formatOut.toString(StandardCharsets.UTF_8));
@@ -190,7 +202,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             b.parentPid.ifPresent(EmbeddedKafkaBroker::exitWhenGone);
             KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(p), Time.SYSTEM);
             server.startup();
-            LOG.info("Embedded Kafka node {} up on 127.0.0.1:{} in {} ms (data in {})", b.nodeId, port,
+            LOG.info("Embedded Kafka node {} up on {}://127.0.0.1:{} in {} ms (data in {})", b.nodeId,
+                    b.protocol.name, port,
                     (System.nanoTime() - t0) / 1_000_000, logDir);
             return new EmbeddedKafkaBroker(server, logDir, port, b.deleteOnClose);
         } catch (IOException e) {
@@ -205,11 +218,15 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         p.put("process.roles", "broker,controller");
         p.put("node.id", Integer.toString(b.nodeId));
         p.put("controller.quorum.voters", voters);
-        p.put("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
-        p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
+        // The client listener is named after its protocol (PLAINTEXT, SASL_SSL, ...) and also carries
+        // the brokers' traffic (replication, transaction markers); the controller's stays PLAINTEXT on
+        // loopback unless the caller's properties say otherwise.
+        String listener = b.protocol.name;
+        p.put("listeners", listener + "://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
+        p.put("advertised.listeners", listener + "://127.0.0.1:" + port);
         p.put("controller.listener.names", "CONTROLLER");
-        p.put("inter.broker.listener.name", "PLAINTEXT");
-        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        p.put("inter.broker.listener.name", listener);
+        p.put("listener.security.protocol.map", listener + ":" + listener + ",CONTROLLER:PLAINTEXT");
         p.put("log.dirs", b.logDir.toAbsolutePath().toString());
         p.put("num.partitions", "1");
         p.put("auto.create.topics.enable", "false");
@@ -251,6 +268,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         private Optional<String> quorumVoters = Optional.empty();
         private Optional<String> clusterId = Optional.empty();
         private Optional<Integer> parentPid = Optional.empty();
+        private SecurityProtocol protocol = SecurityProtocol.PLAINTEXT;
+        private final List<String> scramCredentials = new ArrayList<>();
         private final Properties properties = new Properties();
 
         private Builder() {
@@ -308,6 +327,31 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         /** Whether close() deletes the data directory (default true). */
         public Builder deleteOnClose(boolean delete) {
             this.deleteOnClose = delete;
+            return this;
+        }
+
+        /**
+         * The security protocol of the client listener, which is also the broker's listener to itself
+         * (default PLAINTEXT). Its TLS and SASL settings ({@code ssl.keystore.location},
+         * {@code sasl.enabled.mechanisms}, {@code listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config}
+         * with the broker's own credentials, ...) come as {@link #property} settings.
+         */
+        public Builder securityProtocol(SecurityProtocol protocol) {
+            this.protocol = Objects.requireNonNull(protocol, "protocol cannot be null");
+            return this;
+        }
+
+        /**
+         * A SCRAM credential written into the cluster metadata when the data directory is first
+         * formatted, as {@code kafka-storage.sh format --add-scram} does: in KRaft the broker's own
+         * SCRAM user must exist before it starts, since there is no ZooKeeper to add it to first.
+         * More users can be added later through {@code Admin.alterUserScramCredentials}.
+         *
+         * @param mechanism SCRAM-SHA-256 or SCRAM-SHA-512; a bad credential stops {@link #start()}
+         *                  with the storage tool's message
+         */
+        public Builder scramCredential(String mechanism, String user, String password) {
+            scramCredentials.add(mechanism + "=[name=" + user + ",password=" + password + "]");
             return this;
         }
 

@@ -9,8 +9,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Fault injection for the fault tests, off unless a system property asks for it:
- * {@code -Dheadwater.fault.POINT=ACTION[:N]} does ACTION the N-th time (default the first) the
- * code passes POINT. Actions: {@code halt} (the JVM stops at once with status 99, as a crash
+ * {@code -Dheadwater.fault.POINT=ACTION[:N[,M...]]} does ACTION the N-th (and M-th ...) time the
+ * code passes POINT (default the first). Actions: {@code halt} (the JVM stops at once with status 99, as a crash
  * would), {@code fatal} (throws a {@link FatalException}, as an unrecoverable error would),
  * {@code throw} (throws an {@link IllegalStateException}, as a bug would) and {@code hang} (the
  * thread blocks forever, as a wedged call would). Tests in the same JVM use {@link #inject}.
@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * its commit), {@code extractor.embed} (the embedding of a batch), {@code trainer.process} and
  * {@code registry.process} (a record in the processor, outside its dead-letter handling) and
  * {@code trainer.learn} (a head learning one record, inside the trainer's head-failure handling) and
- * {@code client.poll} (each poll of a model client's follower).
+ * {@code client.poll} (each poll of a model client's follower) and {@code extractor.backbone} (each
+ * backbone call of the extractor: a batch, the probe, one text).
  *
  * <pre>{@code
  * Faults.hit("extractor.commit");
@@ -64,8 +65,10 @@ public final class Faults {
         }
         int colon = spec.indexOf(':');
         String action = colon < 0 ? spec : spec.substring(0, colon);
-        long n = colon < 0 ? 1 : Long.parseLong(spec.substring(colon + 1));
-        if (COUNTS.computeIfAbsent(point, p -> new AtomicLong()).incrementAndGet() != n) {
+        long count = COUNTS.computeIfAbsent(point, p -> new AtomicLong()).incrementAndGet();
+        boolean due = colon < 0 ? count == 1 : java.util.Arrays.stream(spec.substring(colon + 1).split(","))
+                .mapToLong(n -> Long.parseLong(n.trim())).anyMatch(n -> n == count);
+        if (!due) {
             return;
         }
         LOG.error("Injected fault at {}: {} ({}{} set)", point, action, PREFIX, point);

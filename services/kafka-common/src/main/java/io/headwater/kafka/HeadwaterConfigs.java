@@ -33,6 +33,7 @@ public final class HeadwaterConfigs {
     public static final String TOPIC_MIN_INSYNC_REPLICAS = "topic.min.insync.replicas";
     public static final String METRICS_PORT = "metrics.port";
     public static final String HEALTH_STALL_TIMEOUT_MS = "health.stall.timeout.ms";
+    public static final String METRICS_BIND_ADDRESS = "metrics.bind.address";
 
     /** Prefixes of Headwater's own keys; everything else goes to the Kafka clients. */
     private static final String[] OWN_PREFIXES = {"topic.", "metrics.", "extractor.", "trainer.", "registry.",
@@ -66,7 +67,10 @@ public final class HeadwaterConfigs {
                         "Port of the HTTP server with /metrics (Prometheus) and /health; -1 disables it, 0 picks a free port.")
                 .define(HEALTH_STALL_TIMEOUT_MS, Type.LONG, 20_000L, Range.between(1_000L, 3_600_000L), Importance.MEDIUM,
                         "A stage with input waiting (lag above zero) and no progress for this long is stuck: /health/live "
-                                + "answers 503 and headwater_health_live is 0. Restoring state counts as progress.");
+                                + "answers 503 and headwater_health_live is 0. Restoring state counts as progress.")
+                .define(METRICS_BIND_ADDRESS, Type.STRING, HttpEndpoint.ANY_ADDRESS, HttpEndpoint.BIND_ADDRESS,
+                        Importance.LOW, "Address the /metrics and /health server listens on: 0.0.0.0 for every interface, "
+                                + "127.0.0.1 for this machine only (the demo's default).");
     }
 
     /**

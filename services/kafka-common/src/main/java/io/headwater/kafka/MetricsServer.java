@@ -6,7 +6,6 @@ import io.headwater.core.FatalException;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -52,8 +51,14 @@ public final class MetricsServer implements AutoCloseable {
 
     /** Starts on the given port (0 = any free port) on all interfaces. */
     public static MetricsServer start(int port, PrometheusMeterRegistry registry, int threads) {
+        return start(HttpEndpoint.anyAddress(port), registry, threads);
+    }
+
+    /** Starts on the endpoint's address and port (0 = any free port), over TLS when it has it. */
+    public static MetricsServer start(HttpEndpoint endpoint, PrometheusMeterRegistry registry, int threads) {
+        int port = endpoint.port();
         try {
-            HttpServer http = http(port, threads);
+            HttpServer http = endpoint.create(threads);
             MetricsServer s = new MetricsServer(http);
             http.createContext("/metrics", ex -> respond(ex, 200, "text/plain; version=0.0.4; charset=utf-8",
                     registry.scrape()));
@@ -61,10 +66,11 @@ public final class MetricsServer implements AutoCloseable {
             http.createContext("/health/ready", ex -> s.health(ex, false));
             http.createContext("/health/live", ex -> s.health(ex, true));
             http.start();
-            LOG.info("Serving /metrics and /health on port {}", s.port());
+            LOG.info("Serving /metrics and /health on {}://{}:{}", endpoint.scheme(), endpoint.bindAddress(), s.port());
             return s;
         } catch (IOException e) {
-            throw new FatalException("Failed to start the metrics server on port " + port + ": " + e.getMessage(), e);
+            throw new FatalException("Failed to start the metrics server on " + endpoint.bindAddress() + ":" + port + ": "
+                    + e.getMessage(), e);
         }
     }
 
@@ -78,13 +84,7 @@ public final class MetricsServer implements AutoCloseable {
 
     /** As {@link #http(int)}, with {@code threads} request threads. */
     public static HttpServer http(int port, int threads) throws IOException {
-        HttpServer http = HttpServer.create(new InetSocketAddress(port), 0);
-        http.setExecutor(java.util.concurrent.Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "headwater-http");
-            t.setDaemon(true);
-            return t;
-        }));
-        return http;
+        return HttpEndpoint.anyAddress(port).create(threads);
     }
 
     public int port() {

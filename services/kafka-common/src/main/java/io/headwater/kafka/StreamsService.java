@@ -37,7 +37,10 @@ import org.slf4j.LoggerFactory;
  * processor cannot use are the processor's business (its dead-letter topic), never a thread's death.
  *
  * <pre>{@code
- * StreamsService s = StreamsService.start("trainer", topology, config.raw(), streamsProps, topicsNeeded, registry);
+ * StreamsService s = StreamsService.start("trainer", admin -> {
+ *     Topics.ensure(admin, topicsNeeded, partitions, replicationFactor);
+ *     return topology;
+ * }, config.raw(), streamsProps, registry);
  * s.failure().thenAccept(cause -> System.exit(1));
  * }</pre>
  */
@@ -65,28 +68,32 @@ public final class StreamsService implements AutoCloseable {
 
     /**
      * @param name        the stage, for logs and health ({@code trainer}, {@code registry})
-     * @param topology    what to run
+     * @param prepare     given an admin client that reached the cluster with these settings: create
+     *                    the topics the service needs and build what it runs (sized to the cluster)
      * @param config      the service's parsed config (common keys and pass-through client keys)
      * @param overrides   the service's own Streams settings (application id, commit interval, state
      *                    dir, and {@code group.instance.id} for static membership)
-     * @param topics      topics to create when missing
      */
-    public static StreamsService start(String name, Topology topology, AbstractConfig config,
-                                       Map<String, Object> overrides, List<Topic<?, ?>> topics,
-                                       MeterRegistry registry) {
+    public static StreamsService start(String name, java.util.function.Function<Admin, Topology> prepare,
+                                       AbstractConfig config, Map<String, Object> overrides, MeterRegistry registry) {
         Map<String, Object> clientProps = HeadwaterConfigs.clientProperties(config);
-        TopicSettings.Resolved topicSettings;
-        try (Admin admin = Admin.create(clientProps)) {
-            topicSettings = Topics.ensure(admin, topics, TopicSettings.of(config));
-        }
+        // One admin client for the access check, the topics and later the health samples.
+        Admin admin = KafkaAccess.open(clientProps);
+        Topology topology;
         Properties props = streamsProperties(clientProps, overrides);
-        // Changelogs and repartition topics replicated like Headwater's own, unless set explicitly.
-        topicSettings.streamsProperties().forEach(props::putIfAbsent);
+        try {
+            topology = prepare.apply(admin);
+            // Changelogs and repartition topics replicated like Headwater's own, unless set explicitly.
+            TopicSettings.of(config).resolve(admin).streamsProperties().forEach(props::putIfAbsent);
+        } catch (RuntimeException e) {
+            admin.close(Duration.ofSeconds(5));
+            throw e;
+        }
         KafkaStreams streams = new KafkaStreams(topology, props);
         KafkaStreamsMetrics metrics = new KafkaStreamsMetrics(streams);
         metrics.bindTo(registry);
         CompletableFuture<Throwable> failure = new CompletableFuture<>();
-        Health health = new Health(name, streams, clientProps,
+        Health health = new Health(name, streams, admin,
                 String.valueOf(overrides.get(StreamsConfig.APPLICATION_ID_CONFIG)),
                 config.getLong(HeadwaterConfigs.HEALTH_STALL_TIMEOUT_MS), failure);
         StageHealth.bindGauges(health, registry);
@@ -200,13 +207,12 @@ public final class StreamsService implements AutoCloseable {
         private volatile long lag;
         private volatile long lastProgressAt = System.currentTimeMillis();
 
-        Health(String stage, KafkaStreams streams, Map<String, Object> clientProps, String groupId,
+        /** @param admin used for the samples, and closed with this */
+        Health(String stage, KafkaStreams streams, Admin admin, String groupId,
                long stallTimeoutMs, CompletableFuture<Throwable> failure) {
             this.stage = stage;
             this.streams = streams;
-            Map<String, Object> adminProps = new java.util.HashMap<>(clientProps);
-            adminProps.put(org.apache.kafka.clients.admin.AdminClientConfig.CLIENT_ID_CONFIG, groupId + "-health");
-            this.admin = Admin.create(adminProps);
+            this.admin = admin;
             this.groupId = groupId;
             this.stallTimeoutMs = stallTimeoutMs;
             this.failure = failure;

@@ -38,6 +38,8 @@ import java.util.Base64;
  */
 public final class UpdateSignature {
     public static final String ALGORITHM = "Ed25519";
+    /** What a key id may be: it travels in every signature and in {@code keyId:base64} lists. */
+    public static final String KEY_ID_PATTERN = "[A-Za-z0-9._-]{1,64}";
 
     private UpdateSignature() {
     }

@@ -3,6 +3,8 @@ package io.headwater.registry;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import io.headwater.kafka.HttpEndpoint;
 import io.headwater.kafka.Json;
 import io.headwater.kafka.MetricsServer;
 import io.headwater.kafka.ModelUpdate;
@@ -63,15 +65,19 @@ import org.slf4j.LoggerFactory;
  * POST /tasks/{task}/unpin | /pause | /resume                      admin
  * </pre>
  *
- * Admin calls need {@code Authorization: Bearer <registry.admin.token>}; they write a
+ * Admin calls need {@code Authorization: Bearer <registry.admin.token>} (compared in constant
+ * time) and a body of at most {@value #MAX_BODY_BYTES} bytes (else 413); they write a
  * {@link RegistryCommand} to {@code registry-commands} and answer 202: the command is applied in
  * order with the task's candidates and shows in {@code model-history} and, for rollback and pin,
- * as a new version on {@code model-updates}.
+ * as a new version on {@code model-updates}. Errors are answered as {@code {"error", "status"}}
+ * with a message of the API's own, never an exception's text; the cause is in the log.
  */
 final class RegistryApi implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RegistryApi.class);
     private static final String FORWARDED = "X-Headwater-Forwarded";
     private static final String JSON = "application/json";
+    /** Admin calls carry a few hundred bytes of JSON at most. */
+    static final int MAX_BODY_BYTES = 16 * 1024;
     private static final Pattern TASK_PATH = Pattern.compile(
             "/tasks/([A-Za-z0-9._-]{1,128})(?:/(versions(?:/(\\d{1,18})(/artifact)?)?|rollback|pin|unpin|pause|resume))?/?");
 
@@ -79,12 +85,20 @@ final class RegistryApi implements AutoCloseable {
     private final Optional<String> adminToken;
     private final String commandsTopic;
     private final KafkaProducer<String, byte[]> producer;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http;
+    private final String scheme;
+    private final String bindAddress;
     private volatile KafkaStreams streams;
     private volatile HostInfo self;
 
-    RegistryApi(int port, RegistryConfig config) throws IOException {
-        this.server = MetricsServer.http(port);
+    RegistryApi(RegistryConfig config) throws IOException {
+        HttpEndpoint endpoint = config.apiEndpoint();
+        this.server = endpoint.create(4);
+        this.scheme = endpoint.scheme();
+        this.bindAddress = endpoint.bindAddress();
+        HttpClient.Builder client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+        config.peerTls().ifPresent(client::sslContext);
+        this.http = client.build();
         this.adminToken = config.adminToken();
         this.commandsTopic = Topics.withPrefix(config.topicPrefix()).registryCommands().name();
         this.producer = new KafkaProducer<>(config.clientProperties(), new StringSerializer(),
@@ -97,7 +111,8 @@ final class RegistryApi implements AutoCloseable {
         this.streams = kafkaStreams;
         this.self = advertised;
         server.start();
-        LOG.info("Registry API on port {} (advertised as {}:{})", port(), advertised.host(), advertised.port());
+        LOG.info("Registry API on {}://{}:{} (advertised as {}:{})", scheme, bindAddress, port(), advertised.host(),
+                advertised.port());
     }
 
     int port() {
@@ -154,10 +169,11 @@ final class RegistryApi implements AutoCloseable {
                 version(ex, task, Long.parseLong(m.group(3)), m.group(4) != null);
             }
         } catch (InvalidStateStoreException e) {
-            error(ex, 503, "the registry's stores are not ready (" + e.getMessage() + "); try again");
+            LOG.debug("Registry API call {}: stores not ready", ex.getRequestURI(), e);
+            error(ex, 503, "the registry's stores are not ready; try again");
         } catch (RuntimeException e) {
             LOG.warn("Registry API call {} failed", ex.getRequestURI(), e);
-            error(ex, 500, e.toString());
+            error(ex, 500, "internal error; the registry's log has the cause");
         } finally {
             ex.close();
         }
@@ -174,7 +190,12 @@ final class RegistryApi implements AutoCloseable {
                 if (m.hostInfo().equals(self)) {
                     continue;
                 }
-                HttpResponse<byte[]> r = get(m.hostInfo(), "/tasks");
+                Optional<HttpResponse<byte[]>> asked = ask(m.hostInfo(), "/tasks");
+                if (asked.isEmpty()) {
+                    unreachable(ex, m.hostInfo());
+                    return;
+                }
+                HttpResponse<byte[]> r = asked.get();
                 if (r.statusCode() != 200) {
                     error(ex, 502, "instance " + m.hostInfo().host() + ":" + m.hostInfo().port() + " answered "
                             + r.statusCode());
@@ -199,6 +220,8 @@ final class RegistryApi implements AutoCloseable {
         row.put("examplesLearned", u.metrics().examplesLearned());
         row.put("windowedAccuracy", u.metrics().windowedAccuracy());
         row.put("createdAt", u.createdAt());
+        // Which key signed the current version: during a key rotation, the tasks still to re-sign.
+        row.put("signedBy", u.signature() == null ? "" : u.signature().keyId());
         row.put("paused", c != null && c.paused());
         row.put("pinnedVersion", c == null ? 0 : c.pinnedVersion());
         return row;
@@ -273,18 +296,27 @@ final class RegistryApi implements AutoCloseable {
             return;
         }
         String auth = Optional.ofNullable(ex.getRequestHeaders().getFirst("Authorization")).orElse("");
-        if (!MessageDigest.isEqual(auth.getBytes(StandardCharsets.UTF_8),
-                ("Bearer " + adminToken.get()).getBytes(StandardCharsets.UTF_8))) {
+        if (!sameSecret(auth, "Bearer " + adminToken.get())) {
             ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
             error(ex, 401, "admin calls need Authorization: Bearer <" + RegistryConfig.ADMIN_TOKEN + ">");
             return;
         }
-        byte[] body = ex.getRequestBody().readAllBytes();
+        Optional<byte[]> read = HttpEndpoint.readBody(ex, MAX_BODY_BYTES);
+        if (read.isEmpty()) {
+            HttpEndpoint.tooLarge(ex, JSON, Json.MAPPER.writeValueAsString(Map.of(
+                    "error", "request body over " + MAX_BODY_BYTES + " bytes", "status", 413)));
+            return;
+        }
+        byte[] body = read.get();
         JsonNode req;
         try {
             req = body.length == 0 ? Json.MAPPER.createObjectNode() : Json.MAPPER.readTree(body);
-        } catch (IOException e) {
-            error(ex, 400, "request body is not JSON: " + e.getMessage());
+        } catch (JsonProcessingException e) {
+            error(ex, 400, "request body is not JSON" + at(e));
+            return;
+        }
+        if (req == null || !req.isObject()) {
+            error(ex, 400, "request body is not a JSON object");
             return;
         }
         long version = req.path("version").asLong(0);
@@ -299,7 +331,8 @@ final class RegistryApi implements AutoCloseable {
         try {
             producer.send(new ProducerRecord<>(commandsTopic, task, Json.write(cmd))).get(30, TimeUnit.SECONDS);
         } catch (ExecutionException | TimeoutException e) {
-            error(ex, 503, "could not write the command to " + commandsTopic + ": " + e);
+            LOG.warn("Could not write {} of task {} to {}", action.id(), task, commandsTopic, e);
+            error(ex, 503, "could not write the command to " + commandsTopic + "; the registry's log has the cause");
             return;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -310,8 +343,31 @@ final class RegistryApi implements AutoCloseable {
         json(ex, 202, cmd);
     }
 
+    /** Compares two secrets in time that depends on neither: their SHA-256 digests, with MessageDigest.isEqual. */
+    static boolean sameSecret(String given, String expected) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            byte[] a = sha.digest(given.getBytes(StandardCharsets.UTF_8));
+            byte[] b = sha.digest(expected.getBytes(StandardCharsets.UTF_8));
+            return MessageDigest.isEqual(a, b);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+
+    /** Where a JSON parse failed, without the parser's message (which quotes the input). */
+    private static String at(JsonProcessingException e) {
+        return e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column "
+                + e.getLocation().getColumnNr() + ")";
+    }
+
     private void forward(HttpExchange ex, HostInfo owner) throws IOException {
-        HttpResponse<byte[]> r = get(owner, ex.getRequestURI().getRawPath());
+        Optional<HttpResponse<byte[]>> asked = ask(owner, ex.getRequestURI().getRawPath());
+        if (asked.isEmpty()) {
+            unreachable(ex, owner);
+            return;
+        }
+        HttpResponse<byte[]> r = asked.get();
         ex.getResponseHeaders().set("Content-Type",
                 r.headers().firstValue("Content-Type").orElse(JSON));
         r.headers().firstValue("X-Headwater-Sha256").ifPresent(v -> ex.getResponseHeaders().set("X-Headwater-Sha256", v));
@@ -319,15 +375,24 @@ final class RegistryApi implements AutoCloseable {
         MetricsServer.respond(ex, r.statusCode(), r.headers().firstValue("Content-Type").orElse(JSON), r.body());
     }
 
-    private HttpResponse<byte[]> get(HostInfo host, String path) throws IOException {
-        HttpRequest req = HttpRequest.newBuilder(URI.create("http://" + host.host() + ":" + host.port() + path))
+    /** Asks another instance; empty when it cannot be reached (refused, TLS handshake, timeout), which is logged. */
+    private Optional<HttpResponse<byte[]>> ask(HostInfo host, String path) {
+        HttpRequest req = HttpRequest.newBuilder(URI.create(scheme + "://" + host.host() + ":" + host.port() + path))
                 .header(FORWARDED, "1").timeout(Duration.ofSeconds(10)).GET().build();
         try {
-            return http.send(req, HttpResponse.BodyHandlers.ofByteArray());
+            return Optional.of(http.send(req, HttpResponse.BodyHandlers.ofByteArray()));
+        } catch (IOException e) {
+            LOG.warn("Registry instance {}:{} did not answer {} {}: {}", host.host(), host.port(), scheme, path, e.toString());
+            return Optional.empty();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IOException("interrupted while asking " + host, e);
+            return Optional.empty();
         }
+    }
+
+    private static void unreachable(HttpExchange ex, HostInfo host) throws IOException {
+        error(ex, 502, "registry instance " + host.host() + ":" + host.port() + " did not answer; check its "
+                + RegistryConfig.API_ADVERTISED + " and the API's TLS settings");
     }
 
     private <V> ReadOnlyKeyValueStore<String, V> store(String name) {

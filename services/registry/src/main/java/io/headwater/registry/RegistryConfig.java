@@ -2,11 +2,13 @@ package io.headwater.registry;
 
 import io.headwater.core.ConfigException;
 import io.headwater.kafka.HeadwaterConfigs;
+import io.headwater.kafka.HttpEndpoint;
 import io.headwater.kafka.ServiceConfig;
 import io.headwater.kafka.UpdateSignature;
 import java.security.PrivateKey;
 import java.util.Map;
 import java.util.Optional;
+import javax.net.ssl.SSLContext;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
@@ -27,13 +29,36 @@ public final class RegistryConfig extends ServiceConfig {
     public static final String GATE_FIRST_MIN_EXAMPLES = "registry.gate.first.min.examples";
     public static final String GATE_NOISE_Z = "registry.gate.noise.z";
     public static final String API_PORT = "registry.api.port";
+    public static final String API_BIND_ADDRESS = "registry.api.bind.address";
+    /** Prefix of the API's TLS keys: {@code registry.api.tls.keystore.location}, ... */
+    public static final String API_PREFIX = "registry.api.";
+    public static final String API_TLS_KEYSTORE = API_PREFIX + "tls.keystore.location";
+    public static final String API_TLS_KEYSTORE_PASSWORD = API_PREFIX + "tls.keystore.password";
+    public static final String API_TLS_TRUSTSTORE = API_PREFIX + "tls.truststore.location";
+    public static final String API_TLS_TRUSTSTORE_PASSWORD = API_PREFIX + "tls.truststore.password";
     public static final String API_ADVERTISED = "registry.api.advertised.host";
     public static final String ADMIN_TOKEN = "registry.admin.token";
     public static final String SIGNING_KEY = "registry.signing.private.key";
     public static final String SIGNING_KEY_ID = "registry.signing.key.id";
     public static final String INSTANCE_ID = "registry.instance.id";
 
-    public static final ConfigDef CONFIG = HeadwaterConfigs.common()
+    /** Key ids travel in {@code keyId:base64} lists and in every signature: letters, digits, {@code . _ -}. */
+    private static final ConfigDef.Validator KEY_ID = new ConfigDef.Validator() {
+        @Override
+        public void ensureValid(String name, Object value) {
+            if (value == null || !value.toString().matches(UpdateSignature.KEY_ID_PATTERN)) {
+                throw new org.apache.kafka.common.config.ConfigException(name, value,
+                        "a key id is 1 to 64 letters, digits, '.', '_' or '-'");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return UpdateSignature.KEY_ID_PATTERN;
+        }
+    };
+
+    public static final ConfigDef CONFIG = HttpEndpoint.defineTls(HeadwaterConfigs.common()
             .define(APPLICATION_ID, Type.STRING, "headwater-registry", Importance.HIGH,
                     "Kafka Streams application id of the registry.")
             .define(COMMIT_INTERVAL_MS, Type.LONG, 200L, Range.atLeast(10), Importance.MEDIUM,
@@ -53,6 +78,9 @@ public final class RegistryConfig extends ServiceConfig {
                             + "current version's windowed accuracies (different examples, so noisy); 0 uses the margin alone.")
             .define(API_PORT, Type.INT, 9470, Range.between(-1, 65535), Importance.HIGH,
                     "Port of the registry's HTTP API (/tasks); 0 picks a free port, -1 turns the API off.")
+            .define(API_BIND_ADDRESS, Type.STRING, HttpEndpoint.ANY_ADDRESS, HttpEndpoint.BIND_ADDRESS, Importance.HIGH,
+                    "Address the registry's API listens on: 0.0.0.0 for every interface, 127.0.0.1 for this machine only "
+                            + "(the demo's default).")
             .define(API_ADVERTISED, Type.STRING, "", Importance.MEDIUM,
                     "host:port other registry instances use to reach this one's API (Kafka Streams application.server); "
                             + "empty: localhost and the API's port.")
@@ -60,15 +88,18 @@ public final class RegistryConfig extends ServiceConfig {
                     "Bearer token the admin calls (rollback, pin, pause) require; unset disables them.")
             .define(SIGNING_KEY, Type.PASSWORD, null, Importance.MEDIUM,
                     "Base64 PKCS#8 Ed25519 private key that signs every model update (`headwater keygen` makes one); unset: unsigned.")
-            .define(SIGNING_KEY_ID, Type.STRING, "registry", Importance.LOW,
-                    "Key id written beside each signature, so consumers can rotate trusted keys.")
+            .define(SIGNING_KEY_ID, Type.STRING, "registry", KEY_ID, Importance.LOW,
+                    "Key id written beside each signature, so consumers can trust several keys and rotate them: give a new "
+                            + "key a new id.")
             .define(INSTANCE_ID, Type.STRING, "", Importance.MEDIUM,
                     "This instance's group.instance.id (static membership; Kafka Streams adds the thread index). It "
                             + "must be unique per instance and stable across its restarts, so a restarted registry takes "
                             + "its tasks back at once instead of waiting out its predecessor's session timeout. Empty "
-                            + "means <application id>-<host name>-<a hash of the state directory>, which is unique per instance on a host (instances cannot share a state directory) and stable while the host name and state directory are.");
+                            + "means <application id>-<host name>-<a hash of the state directory>, which is unique per instance on a host (instances cannot share a state directory) and stable while the host name and state directory are."), API_PREFIX, "the registry's API", true);
 
     private final GatePolicy.Book policies;
+    private final Optional<SSLContext> apiTls;
+    private final Optional<SSLContext> peerTls;
     private final Optional<PrivateKey> signingKey;
 
     public RegistryConfig(Map<String, ?> props) {
@@ -78,6 +109,8 @@ public final class RegistryConfig extends ServiceConfig {
                 raw().originals());
         Password key = raw().getPassword(SIGNING_KEY);
         this.signingKey = key == null ? Optional.empty() : Optional.of(UpdateSignature.privateKey(SIGNING_KEY, key.value()));
+        this.apiTls = HttpEndpoint.tls(raw(), API_PREFIX);
+        this.peerTls = apiTls.isPresent() ? Optional.of(HttpEndpoint.clientTls(raw(), API_PREFIX)) : Optional.empty();
         String advertised = raw().getString(API_ADVERTISED);
         if (!advertised.isEmpty() && !advertised.matches("[^:\\s]+:\\d{1,5}")) {
             throw new ConfigException("Invalid value " + advertised + " for configuration " + API_ADVERTISED
@@ -117,6 +150,16 @@ public final class RegistryConfig extends ServiceConfig {
 
     public int apiPort() {
         return raw().getInt(API_PORT);
+    }
+
+    /** Where the API listens, and its TLS when {@code registry.api.tls.keystore.location} is set. */
+    public HttpEndpoint apiEndpoint() {
+        return new HttpEndpoint(raw().getString(API_BIND_ADDRESS), apiPort(), apiTls);
+    }
+
+    /** The TLS context of the API's calls to the other instances, when the API serves HTTPS. */
+    Optional<SSLContext> peerTls() {
+        return peerTls;
     }
 
     public String advertisedHost() {

@@ -8,6 +8,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import io.headwater.client.ModelClient;
 import io.headwater.client.Prediction;
+import io.headwater.kafka.HttpEndpoint;
 import io.headwater.kafka.Json;
 import io.headwater.kafka.MetricsServer;
 import io.micrometer.core.instrument.Counter;
@@ -17,24 +18,31 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code POST /predict}: {@code {"task": "spam", "text": "..."}} or {@code {"task": "spam", "texts":
  * ["...", "..."]}} gives {@code {"task", "version", "predictions": [{"label", "scores": {label: p}}]}}.
  * All texts of one request are predicted by one model version; the texts of concurrent requests
  * are embedded together ({@link EmbeddingBatcher}).
- * 400 for a malformed request, 404 while the task has no version, 405 for other methods.
+ * 400 for a malformed request, 404 while the task has no version, 405 for other methods, 413 for a
+ * body over {@code serving.request.max.bytes}, 500 (with no exception text; the log has it) when
+ * embedding or predicting fails.
  */
 public final class PredictHandler implements HttpHandler {
+    private static final Logger LOG = LoggerFactory.getLogger(PredictHandler.class);
     private final ModelClient client;
     private final EmbeddingBatcher batcher;
     private final MeterRegistry registry;
     private final Timer latency;
+    private final int maxBytes;
 
-    PredictHandler(ModelClient client, EmbeddingBatcher batcher, MeterRegistry registry) {
+    PredictHandler(ModelClient client, EmbeddingBatcher batcher, MeterRegistry registry, int maxBytes) {
         this.client = client;
         this.batcher = batcher;
         this.registry = registry;
+        this.maxBytes = maxBytes;
         this.latency = Timer.builder("headwater.serving.latency").description("Time to answer a /predict request")
                 .publishPercentileHistogram().register(registry);
     }
@@ -45,17 +53,23 @@ public final class PredictHandler implements HttpHandler {
         int status;
         String body;
         try {
+            Optional<byte[]> request = Optional.empty();
             if (!"POST".equals(ex.getRequestMethod())) {
                 status = 405;
                 body = error("use POST with a JSON body");
+            } else if ((request = HttpEndpoint.readBody(ex, maxBytes)).isEmpty()) {
+                status = 413;
+                body = error("request body over " + maxBytes + " bytes (serving.request.max.bytes)");
+                ex.getResponseHeaders().set("Connection", "close");
             } else {
-                Answer a = answer(ex.getRequestBody().readAllBytes());
+                Answer a = answer(request.get());
                 status = a.status();
                 body = a.body();
             }
         } catch (RuntimeException e) {
+            LOG.warn("/predict failed", e);
             status = 500;
-            body = error(e.toString());
+            body = error("internal error; the serving log has the cause");
         }
         Counter.builder("headwater.serving.requests").description("/predict requests by HTTP status")
                 .tag("status", Integer.toString(status)).register(registry).increment();
@@ -71,9 +85,11 @@ public final class PredictHandler implements HttpHandler {
         try {
             req = Json.MAPPER.readTree(request);
         } catch (JsonProcessingException e) {
-            return new Answer(400, error("request is not valid JSON: " + e.getOriginalMessage()));
+            // Where, not the parser's message, which quotes the request back.
+            return new Answer(400, error("request is not valid JSON" + (e.getLocation() == null ? "" : " (line "
+                    + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")")));
         } catch (IOException e) {
-            return new Answer(400, error("cannot read the request: " + e.getMessage()));
+            return new Answer(400, error("cannot read the request"));
         }
         if (req == null || !req.isObject() || !req.path("task").isTextual()) {
             return new Answer(400, error("request needs a \"task\" and a \"text\" or \"texts\""));

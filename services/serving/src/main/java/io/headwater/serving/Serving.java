@@ -11,7 +11,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 /**
  * The serving service: a {@link ModelClient} that follows model updates, behind
  * {@code POST /predict} ({@link PredictHandler}), {@code GET /health} (up once the client serves a
- * version) and {@code GET /metrics}, all on one port.
+ * version) and {@code GET /metrics}, all on one port: {@code serving.bind.address}, over HTTPS when
+ * {@code serving.tls.keystore.location} is set.
  *
  * <pre>{@code
  * try (Serving s = Serving.start(new ServingConfig(props), backbone, registry)) {
@@ -36,8 +37,8 @@ public final class Serving implements AutoCloseable {
                 .stallTimeoutMs(config.raw().getLong(HeadwaterConfigs.HEALTH_STALL_TIMEOUT_MS))
                 .build().start();
         EmbeddingBatcher batcher = new EmbeddingBatcher(backbone, config.batchMaxTexts(), config.batchMaxWaitMs(), registry);
-        MetricsServer server = MetricsServer.start(config.port(), registry, config.httpThreads());
-        server.addHandler("/predict", new PredictHandler(client, batcher, registry));
+        MetricsServer server = MetricsServer.start(config.endpoint(), registry, config.httpThreads());
+        server.addHandler("/predict", new PredictHandler(client, batcher, registry, config.requestMaxBytes()));
         server.addHealth(health(client));
         StageHealth.bindGauges(health(client), registry);
         return new Serving(client, batcher, server);

@@ -7,7 +7,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.streams.StreamsConfig;
 
 /**
@@ -24,15 +23,12 @@ public final class Trainer {
     public static StreamsService start(TrainerConfig config, MeterRegistry registry) {
         Topics topics = Topics.withPrefix(config.topicPrefix());
         List<Topic<?, ?>> needed = List.of(topics.features(), topics.featuresDlq(), topics.modelCandidates());
-        int dlqMaxBytes;
-        try (Admin admin = Admin.create(config.clientProperties())) {
-            Topics.ensure(admin, needed, config.topicSettings());
-            dlqMaxBytes = Topics.maxMessageBytes(admin, topics.featuresDlq());
-        }
         Map<String, Object> overrides = new HashMap<>(streamsOverrides(config));
         overrides.putAll(StreamsService.staticMembership(config.instanceId()));
-        return StreamsService.start("trainer", TrainerTopology.build(config, registry, dlqMaxBytes), config.raw(),
-                overrides, needed, registry);
+        return StreamsService.start("trainer", admin -> {
+            Topics.ensure(admin, needed, config.topicSettings());
+            return TrainerTopology.build(config, registry, Topics.maxMessageBytes(admin, topics.featuresDlq()));
+        }, config.raw(), overrides, registry);
     }
 
     /** The trainer's own Streams settings. */
