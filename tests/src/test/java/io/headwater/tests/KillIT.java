@@ -41,7 +41,7 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 10, unit = java.util.concurrent.TimeUnit.MINUTES)
 class KillIT {
-    static final Map<String, Integer> EXAMPLES = Map.of("spam", 1_500, "fine-foods", 1_500);
+    static final Map<String, Integer> EXAMPLES = Map.of("spam", 800, "fine-foods", 800);
     /** While services are being killed; what is left afterwards goes as fast as it can. */
     static final double RATE_PER_SECOND = 8;
     static final int SERVICE_KILLS = 10;

@@ -131,6 +131,8 @@ final class MalformedExamples {
                 vector(dimension, "1e39")).replace(noText, "")), "vector", "not a finite 32-bit float"));
         c.add(new Case("vector overflowing to -infinity", key, utf8(example(task, "v5", "vector",
                 vector(dimension, "-3.5e38")).replace(noText, "")), "vector", "not a finite 32-bit float"));
+        c.add(new Case("vector value beyond 1e9", key, utf8(example(task, "v10", "vector",
+                vector(dimension, "2e9")).replace(noText, "")), "vector", "beyond"));
         c.add(new Case("vector too short", key, utf8(example(task, "v6", "vector", vector(10, "0.5"))
                 .replace(noText, "")), "vector", "has 10 values"));
         c.add(new Case("vector one too long", key, utf8(example(task, "v7", "vector", vector(dimension + 1, "0.5"))

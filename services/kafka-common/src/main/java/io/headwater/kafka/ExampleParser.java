@@ -92,6 +92,10 @@ public final class ExampleParser {
                 throw new InvalidExample("vector", "vector value " + i + " (" + array.get(i).asText()
                         + ") is not a finite 32-bit float");
             }
+            if (Math.abs(v[i]) > FeatureRecord.MAX_ABS_VALUE) {
+                throw new InvalidExample("vector", "vector value " + i + " (" + array.get(i).asText()
+                        + ") is beyond +-" + FeatureRecord.MAX_ABS_VALUE + " (embeddings are normalised)");
+            }
         }
         return new Example.Vector(v);
     }

@@ -29,6 +29,12 @@ import org.apache.kafka.common.serialization.Serializer;
 public record FeatureRecord(String exampleId, String label, String backboneId, String backboneSha256,
                             long eventTimeMs, String sourceTopic, int sourcePartition, long sourceOffset,
                             float[] embedding) {
+    /**
+     * The largest magnitude an embedding value may have. Backbones give L2-normalised vectors; a
+     * value far beyond this overflows an sgd head's squared gradients in float32 and turns its
+     * weights to NaN for good, so it is refused like a NaN is.
+     */
+    public static final float MAX_ABS_VALUE = 1e9f;
     private static final byte MAGIC_0 = 'H';
     private static final byte MAGIC_1 = 'F';
     private static final byte VERSION = 1;
@@ -107,8 +113,9 @@ public record FeatureRecord(String exampleId, String label, String backboneId, S
             float[] embedding = new float[dim];
             buf.asFloatBuffer().get(embedding);
             for (int i = 0; i < dim; i++) {
-                if (!Float.isFinite(embedding[i])) {
-                    throw new NonFinite("embedding value " + i + " is " + embedding[i] + ", not a finite number");
+                if (!(Math.abs(embedding[i]) <= MAX_ABS_VALUE)) {
+                    throw new NonFinite("embedding value " + i + " is " + embedding[i] + ", not a finite number within "
+                            + "+-" + MAX_ABS_VALUE);
                 }
             }
             return new FeatureRecord(id, label, backbone, HexFormat.of().formatHex(sha), eventTime, topic,
@@ -118,7 +125,7 @@ public record FeatureRecord(String exampleId, String label, String backboneId, S
         }
     }
 
-    /** A feature record whose embedding holds a NaN or an infinity. */
+    /** A feature record whose embedding holds a NaN, an infinity or a value beyond {@link #MAX_ABS_VALUE}. */
     public static final class NonFinite extends BadRecordException {
         private static final long serialVersionUID = 1L;
 

@@ -30,6 +30,24 @@ class SgdHeadTest {
     }
 
     @Test
+    void shouldStayFiniteOnTheLargestValuesTheTrainerAccepts() {
+        // given: a head that learned normal data, then examples at the trainer's bound (FeatureRecord.MAX_ABS_VALUE)
+        SgdHead head = trained(SgdOptions.defaults(), HeadContract.blobs(200, 2, 0));
+        float[] extreme = new float[D];
+        for (int i = 0; i < D; i++) {
+            extreme[i] = i % 2 == 0 ? 1e9f : -1e9f;
+        }
+        // when
+        for (int i = 0; i < 64; i++) {
+            head.learn(extreme, i % 2 == 0 ? "0" : "1");
+        }
+        // then: it still exports (an artifact refuses NaN weights) and predicts
+        HeadArtifact a = head.export();
+        assertThat(a.labels()).isNotEmpty();
+        assertThat(head.predict(extreme)).isPresent();
+    }
+
+    @Test
     void shouldGiveBitIdenticalWeightsForTheSameSeedAndOrder() {
         // given
         List<Example> data = HeadContract.blobs(1_000, 5, 0);

@@ -114,6 +114,7 @@ class TrainerDeadLetterTest {
         features.pipeInput(bytes("a"), Arrays.copyOf(template.encode(), 40));
         features.pipeInput(bytes("a"), withValue(template, 2, Float.NaN));
         features.pipeInput(bytes("a"), withValue(template, 0, Float.POSITIVE_INFINITY));
+        features.pipeInput(bytes("a"), withValue(template, 1, 3e38f));
         pipe("a", new FeatureRecord("wide", "yes", "test-backbone", SHA, -1, "headwater.examples", 0, 50, new float[D + 1]));
         pipe("a", TrainerTopologyTest.feature(rnd, 51, "b".repeat(64)));
         // when
@@ -123,18 +124,20 @@ class TrainerDeadLetterTest {
         // then: each bad one is a dead letter with a specific reason and its source position
         List<TestRecord<byte[], byte[]>> dead = deadLetters.readRecordsToList();
         assertThat(dead).extracting(r -> header(r, DeadLetters.ERROR)).containsExactly("key", "key", "empty",
-                "decode", "decode", "non_finite", "non_finite", "dimension", "backbone");
+                "decode", "decode", "non_finite", "non_finite", "non_finite", "dimension", "backbone");
         assertThat(dead).extracting(r -> header(r, DeadLetters.SOURCE_TOPIC)).containsOnly("headwater.features");
         assertThat(dead).extracting(r -> header(r, DeadLetters.SOURCE_OFFSET))
-                .containsExactly("3", "4", "5", "6", "7", "8", "9", "10", "11");
-        assertThat(header(dead.get(5), DeadLetters.REASON)).isEqualTo("embedding value 2 is NaN, not a finite number");
-        assertThat(header(dead.get(7), DeadLetters.REASON))
+                .containsExactly("3", "4", "5", "6", "7", "8", "9", "10", "11", "12");
+        assertThat(header(dead.get(5), DeadLetters.REASON))
+                .isEqualTo("embedding value 2 is NaN, not a finite number within +-1.0E9");
+        assertThat(header(dead.get(7), DeadLetters.REASON)).startsWith("embedding value 1 is 3.0E38");
+        assertThat(header(dead.get(8), DeadLetters.REASON))
                 .isEqualTo("feature has " + (D + 1) + " dimensions but task 'a' learns from " + D);
         assertThat(dead.get(3).value()).isEqualTo(bytes("not a feature record"));
         // and every valid one is learned by both heads, once
         assertThat(learned("a", "lda")).isEqualTo(6);
         assertThat(learned("a", "sgd")).isEqualTo(6);
-        assertThat(dlq("non_finite")).isEqualTo(2);
+        assertThat(dlq("non_finite")).isEqualTo(3);
         assertThat(dlq("key")).isEqualTo(2);
     }
 
