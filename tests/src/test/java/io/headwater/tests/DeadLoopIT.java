@@ -231,6 +231,38 @@ class DeadLoopIT {
     }
 
     @Test
+    void shouldReplaceAFailedStreamThreadAndHandItsTasksOnBeforeItsSessionTimesOut() throws Exception {
+        // given: a trainer (static membership) whose stream thread dies of a client error on its 5th record
+        Path dir = Files.createTempDirectory("replaced-thread");
+        Topics topics = Topics.withPrefix("replaced.");
+        int port = EmbeddedKafkaBroker.freePort();
+        try (ChildJvm trainer = ChildJvm.headwater("trainer", props("replaced", dir, port),
+                List.of("-Dheadwater.fault.trainer.process=kafka:5"), dir.resolve("trainer.log"));
+             GroupProgress progress = new GroupProgress(broker.bootstrapServers())) {
+            trainer.start();
+            await(port, "/health/ready", 200, Duration.ofMinutes(1));
+            // when
+            long t0 = System.nanoTime();
+            produceFeatures(topics, 20);
+            // then: the new thread commits all 20 well within the 45 s session timeout the old
+            // thread's static member would otherwise hold its tasks for
+            long deadline = t0 + Duration.ofSeconds(40).toNanos();
+            while (progress.committed("replaced-trainer") < 20 && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+            }
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            System.out.printf("DeadLoopIT replaced stream thread: all 20 records committed %d ms after they were written%n",
+                    ms);
+            assertThat(progress.committed("replaced-trainer")).as("committed; log in " + trainer.log()).isEqualTo(20);
+            assertThat(ms).isLessThan(30_000);
+            assertThat(trainer.output()).contains("replacing it").contains("removed the failed thread's static member");
+            assertThat(get(port, "/metrics").body()).containsPattern(
+                    "headwater_streams_threads_replaced_total\\{[^}]*stage=\"trainer\"[^}]*} 1\\.0");
+            assertThat(trainer.alive()).isTrue();
+        }
+    }
+
+    @Test
     void shouldAnswer503OnLivenessWithin30SecondsWhenAStreamThreadWedges() throws Exception {
         // given: a trainer whose stream thread hangs on its third record
         Path dir = Files.createTempDirectory("wedged-trainer");

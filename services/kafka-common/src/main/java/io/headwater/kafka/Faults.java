@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
  * {@code -Dheadwater.fault.POINT=ACTION[:N[,M...]]} does ACTION the N-th (and M-th ...) time the
  * code passes POINT (default the first). Actions: {@code halt} (the JVM stops at once with status 99, as a crash
  * would), {@code fatal} (throws a {@link FatalException}, as an unrecoverable error would),
- * {@code throw} (throws an {@link IllegalStateException}, as a bug would) and {@code hang} (the
+ * {@code throw} (throws an {@link IllegalStateException}, as a bug would), {@code kafka} (throws a
+ * {@code KafkaException}, as a client error a new thread gets past would) and {@code hang} (the
  * thread blocks forever, as a wedged call would). Tests in the same JVM use {@link #inject}.
  *
  * <p>Points: {@code extractor.commit} (after a transaction's records reached the broker, before
@@ -76,6 +77,7 @@ public final class Faults {
             case "halt" -> Runtime.getRuntime().halt(99);
             case "fatal" -> throw new FatalException("injected fatal error at " + point);
             case "throw" -> throw new IllegalStateException("injected failure at " + point);
+            case "kafka" -> throw new org.apache.kafka.common.KafkaException("injected Kafka error at " + point);
             case "hang" -> {
                 try {
                     Thread.sleep(Long.MAX_VALUE);

@@ -111,6 +111,7 @@ public final class StreamsService implements AutoCloseable {
                     replacements.addLast(now);
                     replaced.increment();
                     LOG.warn("{} stream thread failed ({}); replacing it: {}", name, kind, KafkaErrors.describe(e), e);
+                    health.releaseStaticMember(overrides, Thread.currentThread().getName());
                     return StreamThreadExceptionResponse.REPLACE_THREAD;
                 }
             }
@@ -301,6 +302,36 @@ public final class StreamsService implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+
+        /**
+         * A replacement thread joins under a new static member id (Kafka Streams gives it the next
+         * thread index), and the dead thread's static member would hold its tasks until its session
+         * times out (45 s by default). Remove that member from the group, so its tasks move at once.
+         */
+        void releaseStaticMember(Map<String, Object> overrides, String deadThread) {
+            Object instance = overrides.get(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG));
+            int at = deadThread.lastIndexOf("-StreamThread-");
+            if (instance == null || at < 0) {
+                return;
+            }
+            String member = instance + "-" + deadThread.substring(at + "-StreamThread-".length());
+            sampler.schedule(() -> {
+                try {
+                    admin.removeMembersFromConsumerGroup(groupId, new org.apache.kafka.clients.admin
+                            .RemoveMembersFromConsumerGroupOptions(List.of(
+                                    new org.apache.kafka.clients.admin.MemberToRemove(member)))).all()
+                            .get(10, java.util.concurrent.TimeUnit.SECONDS);
+                    LOG.info("{}: removed the failed thread's static member {} from group {}", stage, member, groupId);
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException
+                         | RuntimeException e) {
+                    // It may have left already; otherwise its session timeout moves its tasks.
+                    LOG.info("{}: could not remove static member {} from group {}: {}", stage, member, groupId,
+                            e.toString());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, 1, java.util.concurrent.TimeUnit.SECONDS);
         }
 
         @Override
