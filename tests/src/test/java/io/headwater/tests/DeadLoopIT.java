@@ -259,6 +259,19 @@ class DeadLoopIT {
             assertThat(get(port, "/metrics").body()).containsPattern(
                     "headwater_streams_threads_replaced_total\\{[^}]*stage=\"trainer\"[^}]*} 1\\.0");
             assertThat(trainer.alive()).isTrue();
+            // and when that process is killed and started again, its threads are -1 again: the
+            // replacement's static member (-2) must not hold the tasks for its session timeout
+            trainer.kill();
+            long restartedAt = System.nanoTime();
+            trainer.start();
+            produceFeatures(topics, 20);
+            java.util.OptionalLong restart = progress.millisUntilCommitPast("replaced-trainer", 20, restartedAt,
+                    Duration.ofSeconds(40));
+            assertThat(restart).as("the restarted trainer commits; log in " + trainer.log()).isPresent();
+            System.out.printf("DeadLoopIT restarted after a thread replacement: committed %d ms after its start%n",
+                    restart.getAsLong());
+            assertThat(restart.getAsLong()).isLessThan(30_000);
+            assertThat(trainer.output()).contains("removed 1 static members of replaced threads");
         }
     }
 

@@ -42,6 +42,44 @@ final class GroupProgress implements AutoCloseable {
         }
     }
 
+    /** The group's committed offset per partition; empty when they cannot be read now. */
+    Map<TopicPartition, Long> committedByPartition(String group) {
+        try {
+            Map<TopicPartition, Long> out = new java.util.HashMap<>();
+            admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(5, TimeUnit.SECONDS)
+                    .forEach((tp, o) -> {
+                        if (o != null) {
+                            out.put(tp, o.offset());
+                        }
+                    });
+            return out;
+        } catch (ExecutionException | java.util.concurrent.TimeoutException | KafkaException e) {
+            return Map.of();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Waits until the group has committed past {@code before} on every partition in it; returns the
+     * milliseconds from {@code sinceNanos}. Fails at the timeout.
+     */
+    long millisUntilEveryPartitionPast(String group, Map<TopicPartition, Long> before, long sinceNanos,
+                                       Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            Map<TopicPartition, Long> now = committedByPartition(group);
+            if (!before.isEmpty() && before.entrySet().stream()
+                    .allMatch(e -> now.getOrDefault(e.getKey(), -1L) > e.getValue())) {
+                return (System.nanoTime() - sinceNanos) / 1_000_000;
+            }
+            ChildBroker.sleep(100);
+        }
+        throw new AssertionError(group + " did not commit past " + before + " on every partition within " + timeout
+                + "; now " + committedByPartition(group));
+    }
+
     /** The group's committed offsets once they have not moved for half a second. */
     long settled(String group) {
         long last = committed(group);

@@ -85,6 +85,7 @@ public final class StreamsService implements AutoCloseable {
             topology = prepare.apply(admin);
             // Changelogs and repartition topics replicated like Headwater's own, unless set explicitly.
             TopicSettings.of(config).resolve(admin).streamsProperties().forEach(props::putIfAbsent);
+            releaseOrphanedStaticMembers(name, admin, clientProps, overrides);
         } catch (RuntimeException e) {
             admin.close(Duration.ofSeconds(5));
             throw e;
@@ -135,6 +136,50 @@ public final class StreamsService implements AutoCloseable {
         LOG.info("{} started ({}, instance {})", name, overrides.get(StreamsConfig.APPLICATION_ID_CONFIG),
                 overrides.getOrDefault(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), "dynamic"));
         return service;
+    }
+
+    /**
+     * A stream thread that replaced a failed one joined under the next thread index
+     * ({@code <instance>-2}); after a restart this instance's threads are {@code -1} again, and that
+     * static member would hold its tasks until its session times out. Remove members of this
+     * instance beyond its thread count from the group before starting.
+     */
+    static void releaseOrphanedStaticMembers(String name, Admin admin, Map<String, Object> clientProps,
+                                             Map<String, Object> overrides) {
+        Object instance = overrides.get(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG));
+        if (instance == null) {
+            return;
+        }
+        String group = String.valueOf(overrides.get(StreamsConfig.APPLICATION_ID_CONFIG));
+        int threads = Integer.parseInt(String.valueOf(overrides.getOrDefault(StreamsConfig.NUM_STREAM_THREADS_CONFIG,
+                clientProps.getOrDefault(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1))));
+        java.util.regex.Pattern mine = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(instance.toString())
+                + "-(\\d+)");
+        try {
+            var description = admin.describeConsumerGroups(List.of(group)).describedGroups().get(group)
+                    .get(10, java.util.concurrent.TimeUnit.SECONDS);
+            List<org.apache.kafka.clients.admin.MemberToRemove> orphans = new java.util.ArrayList<>();
+            for (var member : description.members()) {
+                var id = member.groupInstanceId();
+                if (id.isPresent()) {
+                    var m = mine.matcher(id.get());
+                    if (m.matches() && Integer.parseInt(m.group(1)) > threads) {
+                        orphans.add(new org.apache.kafka.clients.admin.MemberToRemove(id.get()));
+                    }
+                }
+            }
+            if (!orphans.isEmpty()) {
+                admin.removeMembersFromConsumerGroup(group,
+                        new org.apache.kafka.clients.admin.RemoveMembersFromConsumerGroupOptions(orphans)).all()
+                        .get(10, java.util.concurrent.TimeUnit.SECONDS);
+                LOG.info("{}: removed {} static members of replaced threads from group {}", name, orphans.size(), group);
+            }
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            // A new group, or one that cannot be described now: their sessions will time out.
+            LOG.debug("{}: no orphaned static members removed from group {}: {}", name, group, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Pass-through client keys, then the settings every Headwater Streams service has, then the service's own. */
