@@ -87,7 +87,7 @@ class KillIT {
                 }
                 java.util.Collections.shuffle(victims, random);
                 for (int round = 0; round < victims.size(); round++) {
-                    ChildBroker.sleep(1_000 + random.nextInt(3_000));
+                    ChildBroker.sleep(500 + random.nextInt(1_500));
                     if (round == victims.size() / 2) {
                         restarts.addAll(restartBroker(broker, progress, round));
                     }

@@ -85,7 +85,7 @@ class ScaleOutIT {
                     assertThat(progress.millisUntilCommitPast(GROUPS.get(stage), 0, System.nanoTime(),
                             Duration.ofMinutes(2))).as(stage + " commits").isPresent();
                 }
-                ChildBroker.sleep(8_000);
+                ChildBroker.sleep(4_000);
                 assertThat(producer.isAlive()).as("examples still streaming at the kill").isTrue();
                 // when: one instance of each stage dies for good
                 Map<String, Map<TopicPartition, Long>> before = new HashMap<>();
