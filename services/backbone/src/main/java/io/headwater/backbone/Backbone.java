@@ -53,7 +53,7 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe: {@link #embed} may be called from several threads; {@link #close()} must not
  * race with it.
  */
-public final class Backbone implements AutoCloseable {
+public final class Backbone implements Embedder {
 
     /**
      * How texts are grouped into session runs. {@link #load(BackboneSpec)} picks
@@ -155,16 +155,19 @@ public final class Backbone implements AutoCloseable {
     }
 
     /** Stable id of the backbone, e.g. {@code "all-minilm-l6-v2-q"}, or a user model's id. */
+    @Override
     public String id() {
         return model.id();
     }
 
     /** Lower-case hex SHA-256 of the ONNX model bytes. */
+    @Override
     public String sha256() {
         return model.sha256();
     }
 
     /** Width of every vector {@link #embed} returns, as measured on the model at load. */
+    @Override
     public int dimension() {
         return encoder.dimension();
     }
@@ -178,6 +181,7 @@ public final class Backbone implements AutoCloseable {
      * Where the model runs: {@code "cpu"}, or {@code "cuda:<device id>"} such as {@code "cuda:0"}.
      * With {@link ExecutionProvider#AUTO} this is what was chosen.
      */
+    @Override
     public String provider() {
         return encoder.provider();
     }
@@ -223,6 +227,7 @@ public final class Backbone implements AutoCloseable {
     }
 
     /** Number of ONNX Runtime session runs so far. */
+    @Override
     public long calls() {
         return calls.get();
     }

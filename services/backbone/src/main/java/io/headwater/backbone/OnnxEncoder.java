@@ -6,7 +6,6 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import io.headwater.core.ConfigException;
@@ -56,15 +55,6 @@ final class OnnxEncoder implements AutoCloseable {
         this.dimension = dimension;
     }
 
-    /** CUDA could not be used; the message says why, ready to follow "CUDA is not available: ". */
-    private static final class CudaUnavailable extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        CudaUnavailable(String message, Throwable cause) {
-            super(message, cause);
-        }
-    }
-
     /**
      * Opens a session on the provider asked for, checks it and runs {@code probe} through it.
      *
@@ -75,104 +65,8 @@ final class OnnxEncoder implements AutoCloseable {
      */
     static OnnxEncoder create(ModelSource model, ExecutionProvider provider, int deviceId, int intraOpThreads,
             TokenBatch probe) {
-        return switch (provider) {
-            case CPU -> openCpu(model, intraOpThreads, probe);
-            case CUDA -> {
-                if (model.dynamicallyQuantized()) {
-                    throw new ConfigException("backbone.provider=cuda but " + describe(model)
-                            + " is dynamically int8-quantised (DynamicQuantizeLinear), which ONNX Runtime "
-                            + "runs only on the CPU; " + gpuAdvice(model));
-                }
-                try {
-                    yield openCuda(model, deviceId, intraOpThreads, probe);
-                } catch (CudaUnavailable e) {
-                    throw new ConfigException("backbone.provider=cuda but CUDA is not available: "
-                            + e.getMessage(), e.getCause());
-                }
-            }
-            case AUTO -> {
-                if (model.dynamicallyQuantized()) {
-                    log.info("Backbone {} runs on cpu (backbone.provider=auto): it is dynamically "
-                            + "int8-quantised, which ONNX Runtime runs only on the CPU", model.id());
-                    yield openCpu(model, intraOpThreads, probe);
-                }
-                try {
-                    OnnxEncoder encoder = openCuda(model, deviceId, intraOpThreads, probe);
-                    log.info("Backbone {} runs on {} (backbone.provider=auto): a CUDA session was "
-                            + "created and ran", model.id(), encoder.provider());
-                    yield encoder;
-                } catch (CudaUnavailable e) {
-                    log.info("Backbone {} runs on cpu (backbone.provider=auto): CUDA is not available: {}",
-                            model.id(), e.getMessage());
-                    yield openCpu(model, intraOpThreads, probe);
-                }
-            }
-        };
-    }
-
-    private static OnnxEncoder openCpu(ModelSource model, int intraOpThreads, TokenBatch probe) {
-        OrtEnvironment environment = OrtEnvironment.getEnvironment();
-        OrtSession session;
-        try (OrtSession.SessionOptions options = baseOptions(intraOpThreads)) {
-            session = model.createSession(environment, options);
-        } catch (OrtException e) {
-            throw new FatalException("Failed to create ONNX Runtime session for backbone " + model.id()
-                    + " from " + model.source() + ": " + ortMessage(e), e);
-        }
-        try {
-            return checkAndProbe(model, environment, session, "cpu", probe);
-        } catch (OrtException e) {
-            closeQuietly(model.id(), session);
-            throw new FatalException("Failed to run backbone " + model.id() + " on a probe batch on the CPU: "
-                    + ortMessage(e), e);
-        } catch (RuntimeException e) {
-            closeQuietly(model.id(), session);
-            throw e;
-        }
-    }
-
-    private static OnnxEncoder openCuda(ModelSource model, int deviceId, int intraOpThreads, TokenBatch probe)
-            throws CudaUnavailable {
-        OrtEnvironment environment = OrtEnvironment.getEnvironment();
-        String device = "cuda:" + deviceId;
-        OrtSession session;
-        try (OrtSession.SessionOptions options = baseOptions(intraOpThreads)) {
-            try {
-                options.addCUDA(deviceId);
-            } catch (OrtException e) {
-                throw new CudaUnavailable(ortMessage(e) + cudaHint(e), e);
-            }
-            session = model.createSession(environment, options);
-        } catch (OrtException e) {
-            throw new CudaUnavailable("creating a session for backbone " + model.id() + " on " + device
-                    + " failed: " + ortMessage(e), e);
-        }
-        try {
-            return checkAndProbe(model, environment, session, device, probe);
-        } catch (OrtException e) {
-            closeQuietly(model.id(), session);
-            throw new CudaUnavailable("running backbone " + model.id() + " on " + device + " failed: "
-                    + ortMessage(e), e);
-        } catch (RuntimeException e) {
-            closeQuietly(model.id(), session);
-            throw e;
-        }
-    }
-
-    private static OrtSession.SessionOptions baseOptions(int intraOpThreads) throws OrtException {
-        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
-        try {
-            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            if (intraOpThreads > 0) {
-                options.setIntraOpNumThreads(intraOpThreads);
-            }
-            // One sequential graph: inter-op threads would only compete with the intra-op pool.
-            options.setInterOpNumThreads(1);
-            return options;
-        } catch (OrtException e) {
-            options.close();
-            throw e;
-        }
+        return Sessions.open(model.graph(), provider, deviceId, intraOpThreads,
+                (environment, session, where) -> checkAndProbe(model, environment, session, where, probe));
     }
 
     /** Checks the signature, runs the probe, checks its width; the session is the caller's to close. */
@@ -299,45 +193,11 @@ final class OnnxEncoder implements AutoCloseable {
     /** Closes the session; logs and never throws. The shared environment stays open. */
     @Override
     public void close() {
-        closeQuietly(id, session);
-    }
-
-    private static void closeQuietly(String id, OrtSession toClose) {
-        try {
-            toClose.close();
-        } catch (OrtException e) {
-            log.warn("Failed to close ONNX Runtime session of backbone {}", id, e);
-        }
-    }
-
-    private static String describe(ModelSource model) {
-        return model.bundled().isPresent() ? "backbone " + model.id() : "model " + model.source();
-    }
-
-    private static String gpuAdvice(ModelSource model) {
-        return model.bundled().isPresent()
-                ? "use backbone.name=" + BundledModel.ALL_MINILM_L6_V2.id() + " (float32) on the GPU, or backbone.provider=cpu"
-                : "export a float32 or float16 model for the GPU, or set backbone.provider=cpu";
+        Sessions.closeQuietly(id, session);
     }
 
     /** ONNX Runtime's message without its "Error code - X - message: " wrapping. */
     static String ortMessage(OrtException e) {
-        String message = String.valueOf(e.getMessage());
-        int at = message.indexOf("message: ");
-        String text = at >= 0 ? message.substring(at + "message: ".length()) : message;
-        return text.strip() + " (" + e.getCode() + ")";
-    }
-
-    /** What to do about a failed addCUDA: the two causes seen in practice. */
-    private static String cudaHint(OrtException e) {
-        if (!OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA)) {
-            return "; this ONNX Runtime is the CPU-only 'onnxruntime' artifact: build with -Pgpu for "
-                    + "'onnxruntime_gpu'";
-        }
-        return String.valueOf(e.getMessage()).contains("Failed to load shared library")
-                ? "; onnxruntime_gpu needs an NVIDIA driver and the CUDA 12 (libcudart.so.12, libcublas.so.12, "
-                        + "libcublasLt.so.12, libcurand.so.10, libcufft.so.11) and cuDNN 9 (libcudnn.so.9) "
-                        + "libraries on the library path; ONNX Runtime's own log line names the one it missed"
-                : "";
+        return Sessions.ortMessage(e);
     }
 }

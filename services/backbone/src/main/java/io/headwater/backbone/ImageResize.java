@@ -1,0 +1,34 @@
+package io.headwater.backbone;
+
+import io.headwater.core.ConfigException;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/** What an image backbone does with an image whose size is not its input's ({@code backbone.image.resize}). */
+public enum ImageResize {
+    /** Nothing: the image must have the input's width and height, else it is dead-lettered. */
+    EXACT,
+    /** Scales width and height independently to the input's (bilinear), changing the aspect ratio. */
+    STRETCH,
+    /** Scales the shorter side to the input's (bilinear), then cuts the centre out: torchvision's way. */
+    CROP;
+
+    /** The value as written in configuration, e.g. {@code "exact"}. */
+    public String configValue() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * Parses a value of {@code key}, ignoring case and surrounding blanks.
+     *
+     * @throws ConfigException naming the key, the value and the accepted values
+     */
+    public static ImageResize fromConfig(String key, String value) {
+        String wanted = value.trim().toLowerCase(Locale.ROOT);
+        return Arrays.stream(values()).filter(p -> p.configValue().equals(wanted)).findFirst()
+                .orElseThrow(() -> new ConfigException(key + " must be one of ["
+                        + Arrays.stream(values()).map(ImageResize::configValue).collect(Collectors.joining(", "))
+                        + "], found '" + value + "'"));
+    }
+}
