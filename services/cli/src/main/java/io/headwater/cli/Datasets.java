@@ -26,6 +26,8 @@ import java.util.zip.GZIPInputStream;
 public final class Datasets {
     /** Bundled data set per demo task. */
     public static final Map<String, String> BUNDLED = bundled();
+    /** Bundled image data sets (base64 PNGs), by task: see data/README.md. */
+    public static final Map<String, String> BUNDLED_IMAGES = bundledImages();
 
     private Datasets() {
     }
@@ -38,15 +40,23 @@ public final class Datasets {
         return Collections.unmodifiableMap(m);
     }
 
+    private static Map<String, String> bundledImages() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("mnist-digits", "mnist-digits.jsonl.gz");
+        m.put("fashion-heldout", "fashion-heldout.jsonl.gz");
+        return Collections.unmodifiableMap(m);
+    }
+
     /** One line of a data file: its raw text, and its JSON when it parses. */
     public record Line(int number, String raw, java.util.Optional<JsonNode> json) {
     }
 
     /** Lines of a bundled data set, in file order. */
     public static List<Line> bundled(String task) {
-        String file = BUNDLED.get(task);
+        String file = BUNDLED.getOrDefault(task, BUNDLED_IMAGES.get(task));
         if (file == null) {
-            throw new ConfigException("unknown demo task '" + task + "', bundled: " + String.join(", ", BUNDLED.keySet()));
+            throw new ConfigException("unknown demo task '" + task + "', bundled: " + String.join(", ", BUNDLED.keySet())
+                    + ", " + String.join(", ", BUNDLED_IMAGES.keySet()));
         }
         InputStream in = Datasets.class.getResourceAsStream("/datasets/" + file);
         if (in == null) {

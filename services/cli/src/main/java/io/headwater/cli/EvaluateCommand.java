@@ -3,6 +3,10 @@ package io.headwater.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.headwater.backbone.Backbone;
 import io.headwater.backbone.BackboneSpec;
+import io.headwater.backbone.ImageBackbone;
+import io.headwater.backbone.ImageBackboneSpec;
+import io.headwater.core.ConfigException;
+import io.headwater.core.SparseVector;
 import io.headwater.cli.report.Charts;
 import io.headwater.cli.report.HtmlReport;
 import io.headwater.cli.report.Table;
@@ -22,6 +26,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -51,7 +56,7 @@ import picocli.CommandLine.Parameters;
         description = {"Evaluate every head type on a labeled data set, embedded once with the bundled backbone:",
             "  - test-then-train accuracy over one pass in a seeded shuffled order;",
             "  - each streaming head against its offline upper bound on a held-out split;",
-            "  - the backbone against hashed bag-of-words with 50 to 1,000 labels;",
+            "  - the backbone against hashed bag-of-words (text) or raw pixels (images) with 50 to 1,000 labels;",
             "  - class-incremental (labels arrive in groups): accuracy on the first group;",
             "  - drift (labels rotated half-way): where the drift detector fired.",
             "Writes CSV files, PNG charts, summary.md and index.html to --out; prints the summary."})
@@ -63,8 +68,9 @@ final class EvaluateCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Parameters(index = "0", paramLabel = "DATA",
-            description = "A bundled task (spam, fine-foods, fortunes, fortunes-32: the 32 largest fortune categories) "
-                    + "or a JSON Lines file (.jsonl or .jsonl.gz) of {\"id\", \"text\", \"label\"} objects.")
+            description = "A bundled task (spam, fine-foods, fortunes, fortunes-32: the 32 largest fortune categories; "
+                    + "images: mnist-digits, fashion-heldout) or a JSON Lines file (.jsonl or .jsonl.gz) of "
+                    + "{\"id\", \"text\", \"label\"} or {\"id\", \"image\" (base64 PNG or JPEG), \"label\"} objects.")
     String data;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default: target/evaluate/<task>).")
@@ -127,6 +133,15 @@ final class EvaluateCommand implements Callable<Integer> {
             description = "Bundled backbone (default: ${DEFAULT-VALUE}).")
     String backboneName;
 
+    @Option(names = "--image-backbone", paramLabel = "NAME", defaultValue = "fashion-cnn",
+            description = "Bundled image backbone, for image data (default: ${DEFAULT-VALUE}).")
+    String imageBackboneName;
+
+    @Option(names = "--image-model", paramLabel = "FILE",
+            description = "An ONNX vision model to use instead of --image-backbone (its input and output are read "
+                    + "from the graph and its headwater.image.* metadata).")
+    Path imageModel;
+
     @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
             description = "Backbone threads, 0 = one per core (default: ${DEFAULT-VALUE}).")
     int threads;
@@ -157,20 +172,39 @@ final class EvaluateCommand implements Callable<Integer> {
         String task = taskName();
         Path dir = out != null ? out : Path.of("target", "evaluate", task);
         List<Labeled> labeled = load();
+        boolean images = labeled.get(0).image();
         int embeddingDimension;
-        float[][] vectors;
+        int baselineDimension;
         String backboneDescription;
-        try (Backbone backbone = Backbone.load(BackboneSpec.builder().name(backboneName).intraOpThreads(threads).build())) {
-            backboneDescription = backbone.id() + " (sha256 " + backbone.sha256().substring(0, 12) + "...)";
-            say("Backbone " + backboneDescription + "; embedding " + labeled.size() + " texts of " + task + "...");
-            vectors = EmbeddingCache.embed(backbone, labeled.stream().map(Labeled::text).toList(),
-                    cacheDir.isBlank() ? Optional.empty() : Optional.of(Path.of(cacheDir)), this::say);
-            embeddingDimension = backbone.dimension();
-        }
-        HashedBagOfWords bow = new HashedBagOfWords(bowBits);
         List<Example> examples = new ArrayList<>(labeled.size());
-        for (int i = 0; i < labeled.size(); i++) {
-            examples.add(new Example(vectors[i], bow.features(labeled.get(i).text()), labeled.get(i).label()));
+        if (images) {
+            ImageBackboneSpec.Builder imageSpec = ImageBackboneSpec.builder().name(imageBackboneName)
+                    .intraOpThreads(threads);
+            if (imageModel != null) {
+                imageSpec.modelPath(imageModel);
+            }
+            try (ImageBackbone backbone = ImageBackbone.load(imageSpec.build())) {
+                backboneDescription = backbone.id() + " (sha256 " + backbone.sha256().substring(0, 12) + "...)";
+                say("Image backbone " + backboneDescription + "; embedding " + labeled.size() + " images of " + task
+                        + "...");
+                embedImages(backbone, labeled, examples);
+                embeddingDimension = backbone.dimension();
+                baselineDimension = backbone.input().size();
+            }
+        } else {
+            float[][] vectors;
+            try (Backbone backbone = Backbone.load(BackboneSpec.builder().name(backboneName).intraOpThreads(threads).build())) {
+                backboneDescription = backbone.id() + " (sha256 " + backbone.sha256().substring(0, 12) + "...)";
+                say("Backbone " + backboneDescription + "; embedding " + labeled.size() + " texts of " + task + "...");
+                vectors = EmbeddingCache.embed(backbone, labeled.stream().map(Labeled::text).toList(),
+                        cacheDir.isBlank() ? Optional.empty() : Optional.of(Path.of(cacheDir)), this::say);
+                embeddingDimension = backbone.dimension();
+            }
+            HashedBagOfWords bow = new HashedBagOfWords(bowBits);
+            for (int i = 0; i < labeled.size(); i++) {
+                examples.add(new Example(vectors[i], bow.features(labeled.get(i).text()), labeled.get(i).label()));
+            }
+            baselineDimension = bow.dimension();
         }
         int nTest = (int) Math.round(examples.size() * testFraction);
         if (nTest < 1 || examples.size() - nTest < 2) {
@@ -179,7 +213,8 @@ final class EvaluateCommand implements Callable<Integer> {
         }
         List<Example> test = List.copyOf(examples.subList(0, nTest));
         List<Example> train = List.copyOf(examples.subList(nTest, examples.size()));
-        Results results = new Results(task, dir, embeddingDimension, bow.dimension(), train, test, backboneDescription);
+        Results results = new Results(task, dir, embeddingDimension, baselineDimension, train, test, backboneDescription,
+                images);
         createDirectories(dir);
         runStreaming(results);
         runBudgets(results);
@@ -233,22 +268,50 @@ final class EvaluateCommand implements Callable<Integer> {
     }
 
     private String taskName() {
-        if (Datasets.BUNDLED.containsKey(data) || TOP_LABEL_VARIANTS.containsKey(data)) {
+        if (Datasets.BUNDLED.containsKey(data) || Datasets.BUNDLED_IMAGES.containsKey(data)
+                || TOP_LABEL_VARIANTS.containsKey(data)) {
             return data;
         }
         String name = Path.of(data).getFileName().toString();
         return name.replaceFirst("\\.gz$", "").replaceFirst("\\.jsonl$", "");
     }
 
-    /** A text and its label, from one line of the data. */
-    record Labeled(String text, String label) {
+    /** A text (or, when {@code image}, a base64 image) and its label, from one line of the data. */
+    record Labeled(String text, String label, boolean image) {
+    }
+
+    /**
+     * Embeds base64 images with the image backbone, and keeps their raw pixels (scaled to [0, 1],
+     * resized and converted as for the backbone) as the no-backbone baseline's features.
+     */
+    private void embedImages(ImageBackbone backbone, List<Labeled> labeled, List<Example> examples) {
+        int chunk = 1024;
+        for (int start = 0; start < labeled.size(); start += chunk) {
+            List<Labeled> part = labeled.subList(start, Math.min(start + chunk, labeled.size()));
+            List<float[]> tensors = new ArrayList<>(part.size());
+            List<float[]> pixels = new ArrayList<>(part.size());
+            for (Labeled l : part) {
+                byte[] bytes;
+                try {
+                    bytes = Base64.getDecoder().decode(l.text());
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException("an \"image\" of the data is not valid base64: " + e.getMessage(), e);
+                }
+                tensors.add(backbone.preprocessor().tensor(bytes));
+                pixels.add(backbone.preprocessor().pixels(bytes));
+            }
+            float[][] vectors = backbone.embed(tensors);
+            for (int i = 0; i < part.size(); i++) {
+                examples.add(new Example(vectors[i], SparseVector.dense(pixels.get(i)), part.get(i).label()));
+            }
+        }
     }
 
     /** The examples with a text and a label, shuffled with the seed, filtered and cut as the options say. */
     private List<Labeled> load() {
         List<Datasets.Line> lines;
         Integer top = topLabels;
-        if (Datasets.BUNDLED.containsKey(data)) {
+        if (Datasets.BUNDLED.containsKey(data) || Datasets.BUNDLED_IMAGES.containsKey(data)) {
             lines = Datasets.bundled(data);
         } else if (TOP_LABEL_VARIANTS.containsKey(data)) {
             lines = Datasets.bundled(data.substring(0, data.lastIndexOf('-')));
@@ -257,22 +320,32 @@ final class EvaluateCommand implements Callable<Integer> {
             lines = Datasets.file(Path.of(data));
         } else {
             throw usage("DATA '" + data + "' is neither a bundled task (" + String.join(", ", Datasets.BUNDLED.keySet())
+                    + ", " + String.join(", ", Datasets.BUNDLED_IMAGES.keySet())
                     + ", " + String.join(", ", TOP_LABEL_VARIANTS.keySet()) + ") nor a file");
         }
         List<Labeled> all = new ArrayList<>();
         int skipped = 0;
+        int firstLine = 0;
         for (Datasets.Line line : lines) {
             Optional<JsonNode> json = line.json();
-            String text = json.map(j -> j.path("text").asText("")).orElse("");
+            boolean image = json.map(j -> j.hasNonNull("image")).orElse(false);
+            String text = json.map(j -> j.path(image ? "image" : "text").asText("")).orElse("");
             String label = json.map(j -> j.path("label").asText("")).orElse("");
             if (text.isBlank() || label.isBlank()) {
                 skipped++;
+            } else if (!all.isEmpty() && all.get(0).image() != image) {
+                throw usage("DATA '" + data + "' line " + line.number() + " has " + (image ? "an image" : "a text")
+                        + " but the first usable line (" + firstLine + ") has " + (image ? "a text" : "an image")
+                        + "; one evaluation takes one input kind");
             } else {
-                all.add(new Labeled(text, label));
+                if (all.isEmpty()) {
+                    firstLine = line.number();
+                }
+                all.add(new Labeled(text, label, image));
             }
         }
         if (skipped > 0) {
-            say("Skipped " + skipped + " lines without a non-empty \"text\" and \"label\"");
+            say("Skipped " + skipped + " lines without a non-empty \"text\" (or \"image\") and \"label\"");
         }
         if (top != null) {
             Map<String, Long> counts = all.stream().collect(Collectors.groupingBy(Labeled::label, Collectors.counting()));
@@ -353,7 +426,7 @@ final class EvaluateCommand implements Callable<Integer> {
         }
         say("Transfer: label budgets " + budgets + ", " + repeats + " draws each...");
         List<Evaluation.BudgetResult> results = Evaluation.labelBudgets(r.train, r.test, b, repeats, heads(), r.dimension,
-                r.bowDimension, seed);
+                r.bowDimension, seed, r.baseline());
         Table csv = new Table("labels", "method", "mean_accuracy", "accuracies");
         results.forEach(x -> csv.row(x.labels(), x.method(), x.mean(), x.accuracies().stream()
                 .map(a -> String.format(Locale.ROOT, "%.4f", a)).collect(Collectors.joining(" "))));
@@ -369,7 +442,7 @@ final class EvaluateCommand implements Callable<Integer> {
             results.stream().filter(x -> x.labels() == n).forEach(x -> byMethod.put(x.method(), x.mean()));
             List<Object> row = new ArrayList<>(List.of(n));
             methods.forEach(m -> row.add(byMethod.get(m)));
-            row.add(100 * (byMethod.get(Evaluation.BACKBONE_LOGREG) - byMethod.get(Evaluation.BOW_LOGREG)));
+            row.add(100 * (byMethod.get(Evaluation.BACKBONE_LOGREG) - byMethod.get(r.baseline())));
             table.row(row.toArray());
             methods.forEach(m -> series.computeIfAbsent(m, k -> new ArrayList<>()).add(new Point(n, byMethod.get(m))));
         }
@@ -494,8 +567,11 @@ final class EvaluateCommand implements Callable<Integer> {
         int driftWindow;
         int driftMaxDelay;
 
+        final boolean images;
+
         Results(String task, Path dir, int dimension, int bowDimension, List<Example> train, List<Example> test,
-                String backbone) {
+                String backbone, boolean images) {
+            this.images = images;
             this.task = task;
             this.dir = dir;
             this.dimension = dimension;
@@ -503,6 +579,11 @@ final class EvaluateCommand implements Callable<Integer> {
             this.train = train;
             this.test = test;
             this.backbone = backbone;
+        }
+
+        /** The no-backbone baseline's method name. */
+        String baseline() {
+            return images ? Evaluation.PIXELS_LOGREG : Evaluation.BOW_LOGREG;
         }
 
         double majority() {
@@ -527,9 +608,11 @@ final class EvaluateCommand implements Callable<Integer> {
             String d1 = "Each head learns the training split once, test-then-train, in a seeded shuffled order; the "
                     + "offline head of the same family learns all of it jointly. gap_points = 100 x (offline - streaming).";
             section(md, html, s1, d1, heldOut, "prequential.png", "test-then-train accuracy");
-            transfer.ifPresent(t -> section(md, html, "Transfer: backbone against hashed bag-of-words, by number of labels",
-                    "Held-out accuracy, mean of the draws; gain_points = 100 x (backbone+logreg - bow+logreg), the "
-                            + "same logistic regression on 384-d embeddings and on " + bowDimension + " hashed buckets.",
+            transfer.ifPresent(t -> section(md, html, "Transfer: backbone against " + (images ? "raw pixels"
+                            : "hashed bag-of-words") + ", by number of labels",
+                    "Held-out accuracy, mean of the draws; gain_points = 100 x (backbone+logreg - " + baseline()
+                            + "), the same logistic regression on " + dimension + "-d embeddings and on " + bowDimension
+                            + (images ? " raw pixels scaled to [0, 1]." : " hashed buckets."),
                     t, "transfer.png", "transfer"));
             incremental.ifPresent(t -> section(md, html, "Class-incremental: accuracy on the first labels",
                     incrementalNote, t, "incremental.png", "class-incremental"));

@@ -35,7 +35,7 @@ class EvaluateCommandTest {
         assertThat(run("evaluate")).isEqualTo(2);
         assertThat(err.toString()).contains("Missing required parameter: 'DATA'", "Usage: headwater evaluate");
         assertThat(run("evaluate", "weather")).isEqualTo(2);
-        assertThat(err.toString()).contains("DATA 'weather' is neither a bundled task (spam, fine-foods, fortunes, fortunes-32) nor a file");
+        assertThat(err.toString()).contains("DATA 'weather' is neither a bundled task (spam, fine-foods, fortunes, mnist-digits, fashion-heldout, fortunes-32) nor a file");
         assertThat(run("evaluate", "spam", "--test-fraction", "1.5")).isEqualTo(2);
         assertThat(err.toString()).contains("--test-fraction must be in (0, 1), found 1.5");
         assertThat(run("evaluate", "spam", "--budgets", "50,0")).isEqualTo(2);
@@ -58,6 +58,32 @@ class EvaluateCommandTest {
         Files.writeString(file, "{\"id\": \"1\", \"text\": \"a\", \"label\": \"x\"}\n{\"id\": \"2\", \"text\": \"b\", \"label\": \"x\"}\n");
         assertThat(run("evaluate", file.toString(), "--out", dir.resolve("out").toString())).isEqualTo(2);
         assertThat(err.toString()).contains("has 2 usable examples with 1 label(s); an evaluation needs at least 2 labels");
+    }
+
+    @Test
+    void shouldCompareTheImageBackboneWithRawPixelsOnASliceOfTheDigits() throws Exception {
+        Path out = dir.resolve("digits");
+        int code = run("evaluate", "mnist-digits", "--max-examples", "300", "--budgets", "50", "--repeats", "1",
+                "--window", "100", "--out", out.toString());
+        assertThat(code).as(err.toString()).isZero();
+        String summary = Files.readString(out.resolve("summary.md"));
+        assertThat(summary).contains("240 training and 60 held-out examples, 10 labels; backbone fashion-cnn",
+                "Transfer: backbone against raw pixels", "128-d embeddings and on 784 raw pixels",
+                "| labels | backbone+logreg | pixels+logreg |");
+    }
+
+    @Test
+    void shouldRefuseDataMixingTextsAndImagesAndBadBase64() throws Exception {
+        Path mixed = dir.resolve("mixed.jsonl");
+        Files.writeString(mixed, "{\"id\": \"1\", \"text\": \"a\", \"label\": \"x\"}\n"
+                + "{\"id\": \"2\", \"image\": \"iVBORw0KGgo=\", \"label\": \"y\"}\n");
+        assertThat(run("evaluate", mixed.toString(), "--out", dir.resolve("m").toString())).isEqualTo(2);
+        assertThat(err.toString()).contains("line 2 has an image but the first usable line (1) has a text");
+        Path bad = dir.resolve("bad.jsonl");
+        Files.writeString(bad, "{\"id\": \"1\", \"image\": \"not base64!\", \"label\": \"x\"}\n"
+                + "{\"id\": \"2\", \"image\": \"not base64!\", \"label\": \"y\"}\n");
+        assertThat(run("evaluate", bad.toString(), "--out", dir.resolve("b").toString())).isEqualTo(1);
+        assertThat(err.toString()).contains("an \"image\" of the data is not valid base64");
     }
 
     @Test

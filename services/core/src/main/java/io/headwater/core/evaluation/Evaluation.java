@@ -148,6 +148,8 @@ public final class Evaluation {
     public static final String BACKBONE_LOGREG = "backbone+logreg";
     /** Logistic regression on hashed bag-of-words features: no pretrained model at all. */
     public static final String BOW_LOGREG = "bow+logreg";
+    /** Logistic regression on an image's raw pixels, scaled to [0, 1]: no pretrained model at all. */
+    public static final String PIXELS_LOGREG = "pixels+logreg";
 
     /**
      * What transfer is worth with few labels: for each budget, {@code repeats} random draws of that
@@ -156,6 +158,17 @@ public final class Evaluation {
      */
     public static List<BudgetResult> labelBudgets(List<Example> train, List<Example> test, int[] budgets, int repeats,
                                                   List<HeadVariant> heads, int dimension, int bowDimension, long seed) {
+        return labelBudgets(train, test, budgets, repeats, heads, dimension, bowDimension, seed, BOW_LOGREG);
+    }
+
+    /**
+     * As {@link #labelBudgets(List, List, int[], int, List, int, int, long)}, naming the no-backbone
+     * baseline on {@link Example#words()} {@code baseline}: {@link #PIXELS_LOGREG} when those are an
+     * image's raw pixels.
+     */
+    public static List<BudgetResult> labelBudgets(List<Example> train, List<Example> test, int[] budgets, int repeats,
+                                                  List<HeadVariant> heads, int dimension, int bowDimension, long seed,
+                                                  String baseline) {
         Map<String, BudgetResult> results = new LinkedHashMap<>();
         List<SparseVector> testEmb = test.stream().map(e -> SparseVector.dense(e.embedding())).toList();
         List<SparseVector> testWords = test.stream().map(Example::words).toList();
@@ -175,7 +188,7 @@ public final class Evaluation {
                 double bow = SoftmaxRegression.train(draw.stream().map(Example::words).toList(), ys, bowDimension, opts)
                         .accuracy(testWords, testLabels);
                 add(results, budget, BACKBONE_LOGREG, emb);
-                add(results, budget, BOW_LOGREG, bow);
+                add(results, budget, baseline, bow);
                 for (HeadVariant v : heads) {
                     Head head = v.create(dimension);
                     draw.forEach(e -> head.learn(e.embedding(), e.label()));
