@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
+import io.headwater.backbone.InvalidImage;
 import io.headwater.client.ModelClient;
 import io.headwater.client.Prediction;
 import io.headwater.kafka.HttpEndpoint;
@@ -16,6 +17,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -24,6 +26,8 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code POST /predict}: {@code {"task": "spam", "text": "..."}} or {@code {"task": "spam", "texts":
  * ["...", "..."]}} gives {@code {"task", "version", "predictions": [{"label", "scores": {label: p}}]}}.
+ * For an image task ({@link ImageTasks}) the request carries {@code "image"} (a base64 PNG or JPEG)
+ * or {@code "images"} instead; an image that cannot be used is a 400 naming which and why.
  * All texts of one request are predicted by one model version; the texts of concurrent requests
  * are embedded together ({@link EmbeddingBatcher}).
  * 400 for a malformed request, 404 while the task has no version, 405 for other methods, 413 for a
@@ -34,13 +38,24 @@ public final class PredictHandler implements HttpHandler {
     private static final Logger LOG = LoggerFactory.getLogger(PredictHandler.class);
     private final ModelClient client;
     private final EmbeddingBatcher batcher;
+    private final Optional<Images> images;
     private final MeterRegistry registry;
     private final Timer latency;
     private final int maxBytes;
 
+    /** The image side: its tasks and backbone, and the client that follows their versions. */
+    record Images(ImageTasks tasks, ModelClient client) {
+    }
+
     PredictHandler(ModelClient client, EmbeddingBatcher batcher, MeterRegistry registry, int maxBytes) {
+        this(client, batcher, Optional.empty(), registry, maxBytes);
+    }
+
+    PredictHandler(ModelClient client, EmbeddingBatcher batcher, Optional<Images> images, MeterRegistry registry,
+            int maxBytes) {
         this.client = client;
         this.batcher = batcher;
+        this.images = images;
         this.registry = registry;
         this.maxBytes = maxBytes;
         this.latency = Timer.builder("headwater.serving.latency").description("Time to answer a /predict request")
@@ -94,6 +109,10 @@ public final class PredictHandler implements HttpHandler {
         if (req == null || !req.isObject() || !req.path("task").isTextual()) {
             return new Answer(400, error("request needs a \"task\" and a \"text\" or \"texts\""));
         }
+        String requested = req.get("task").asText();
+        if (images.isPresent() && images.get().tasks().serves(requested)) {
+            return answerImages(requested, req, images.get());
+        }
         List<String> texts = new ArrayList<>();
         if (req.path("text").isTextual() && !req.has("texts")) {
             texts.add(req.get("text").asText());
@@ -111,7 +130,42 @@ public final class PredictHandler implements HttpHandler {
         if (client.current(task).isEmpty()) {
             return new Answer(404, error("no model version for task '" + task + "' yet"));
         }
-        Optional<List<Prediction>> predictions = client.predict(task, batcher.embed(texts));
+        return predictions(task, client.predict(task, batcher.embed(texts)));
+    }
+
+    private Answer answerImages(String task, JsonNode req, Images side) {
+        List<String> encoded = new ArrayList<>();
+        if (req.path("image").isTextual() && !req.has("images")) {
+            encoded.add(req.get("image").asText());
+        } else if (req.path("images").isArray() && !req.has("image") && !req.get("images").isEmpty()) {
+            for (JsonNode t : req.get("images")) {
+                if (!t.isTextual()) {
+                    return new Answer(400, error("\"images\" must be an array of base64 strings"));
+                }
+                encoded.add(t.asText());
+            }
+        } else {
+            return new Answer(400, error("task '" + task + "' takes images: the request needs exactly one of \"image\" "
+                    + "(a base64 PNG or JPEG) or \"images\" (a non-empty array)"));
+        }
+        if (side.client().current(task).isEmpty()) {
+            return new Answer(404, error("no model version for task '" + task + "' yet"));
+        }
+        List<float[]> tensors = new ArrayList<>(encoded.size());
+        for (int i = 0; i < encoded.size(); i++) {
+            try {
+                tensors.add(side.tasks().backbone().preprocessor().tensor(Base64.getDecoder().decode(encoded.get(i))));
+            } catch (IllegalArgumentException e) {
+                return new Answer(400, error("image " + i + " is not valid base64"));
+            } catch (InvalidImage e) {
+                return new Answer(400, Json.MAPPER.createObjectNode().put("error", "image " + i + ": " + e.getMessage())
+                        .put("reason", e.kind()).toString());
+            }
+        }
+        return predictions(task, side.client().predict(task, side.tasks().backbone().embed(tensors)));
+    }
+
+    private static Answer predictions(String task, Optional<List<Prediction>> predictions) {
         if (predictions.isEmpty()) {
             return new Answer(404, error("no model version for task '" + task + "' yet"));
         }

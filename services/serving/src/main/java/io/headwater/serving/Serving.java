@@ -2,11 +2,13 @@ package io.headwater.serving;
 
 import io.headwater.backbone.Backbone;
 import io.headwater.client.ModelClient;
+import io.headwater.kafka.BackboneRef;
 import io.headwater.kafka.HeadwaterConfigs;
 import io.headwater.kafka.MetricsServer;
 import io.headwater.kafka.StageHealth;
 import io.headwater.kafka.Topics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.Optional;
 
 /**
  * The serving service: a {@link ModelClient} that follows model updates, behind
@@ -19,33 +21,61 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
  *     // curl -d '{"task":"spam","text":"free money"}' localhost:8080/predict
  * }
  * }</pre>
+ *
+ * <p>With {@link ImageTasks}, image tasks are served beside the text ones on the same port: a
+ * second client follows their versions, verified against the image backbone, and their requests
+ * carry base64 images.
  */
 public final class Serving implements AutoCloseable {
     private final ModelClient client;
+    private final Optional<ModelClient> imageClient;
     private final EmbeddingBatcher batcher;
     private final MetricsServer server;
 
-    private Serving(ModelClient client, EmbeddingBatcher batcher, MetricsServer server) {
+    private Serving(ModelClient client, Optional<ModelClient> imageClient, EmbeddingBatcher batcher,
+            MetricsServer server) {
         this.client = client;
+        this.imageClient = imageClient;
         this.batcher = batcher;
         this.server = server;
     }
 
     public static Serving start(ServingConfig config, Backbone backbone, PrometheusMeterRegistry registry) {
-        ModelClient client = ModelClient.builder(config.clientProperties(), Topics.withPrefix(config.topicPrefix()))
-                .backbone(backbone).tasks(config.tasks()).trustedKeys(config.trustedKeys()).meterRegistry(registry)
-                .stallTimeoutMs(config.raw().getLong(HeadwaterConfigs.HEALTH_STALL_TIMEOUT_MS))
+        return start(config, backbone, Optional.empty(), registry);
+    }
+
+    /** Serves text tasks with {@code backbone} and, when present, image tasks with the image backbone. */
+    public static Serving start(ServingConfig config, Backbone backbone, Optional<ImageTasks> images,
+            PrometheusMeterRegistry registry) {
+        ModelClient client = clientBuilder(config, registry).backbone(backbone)
+                .tasks(images.map(i -> i.textTasks(config.tasks())).orElse(config.tasks()))
                 .build().start();
+        Optional<ModelClient> imageClient = images.map(i -> clientBuilder(config, registry)
+                .expectedBackbone(new BackboneRef(i.backbone().id(), i.backbone().sha256(), i.backbone().dimension()))
+                .tasks(i.imageTasks(config.tasks())).build().start());
         EmbeddingBatcher batcher = new EmbeddingBatcher(backbone, config.batchMaxTexts(), config.batchMaxWaitMs(), registry);
         MetricsServer server = MetricsServer.start(config.endpoint(), registry, config.httpThreads());
-        server.addHandler("/predict", new PredictHandler(client, batcher, registry, config.requestMaxBytes()));
-        server.addHealth(health(client));
-        StageHealth.bindGauges(health(client), registry);
-        return new Serving(client, batcher, server);
+        Optional<PredictHandler.Images> imageSide = images.map(i -> new PredictHandler.Images(i, imageClient.get()));
+        server.addHandler("/predict", new PredictHandler(client, batcher, imageSide, registry, config.requestMaxBytes()));
+        StageHealth health = health(client, imageClient);
+        server.addHealth(health);
+        StageHealth.bindGauges(health, registry);
+        return new Serving(client, imageClient, batcher, server);
+    }
+
+    private static ModelClient.Builder clientBuilder(ServingConfig config, PrometheusMeterRegistry registry) {
+        return ModelClient.builder(config.clientProperties(), Topics.withPrefix(config.topicPrefix()))
+                .trustedKeys(config.trustedKeys()).meterRegistry(registry)
+                .stallTimeoutMs(config.raw().getLong(HeadwaterConfigs.HEALTH_STALL_TIMEOUT_MS));
     }
 
     /** Live while the client follows model updates; ready once it serves at least one task. */
     static StageHealth health(ModelClient client) {
+        return health(client, Optional.empty());
+    }
+
+    /** As {@link #health(ModelClient)}, over both clients when images are served. */
+    static StageHealth health(ModelClient client, Optional<ModelClient> imageClient) {
         return new StageHealth() {
             @Override
             public String stage() {
@@ -58,15 +88,21 @@ public final class Serving implements AutoCloseable {
                 if (!following.live()) {
                     return Status.dead("not following model updates: " + following.detail());
                 }
-                boolean serves = !client.tasks().isEmpty();
-                return Status.live(serves, serves ? "serving " + client.tasks().size() + " tasks" : "no version yet");
+                if (imageClient.isPresent() && !imageClient.get().health().status().live()) {
+                    return Status.dead("not following image model updates: "
+                            + imageClient.get().health().status().detail());
+                }
+                int tasks = client.tasks().size() + imageClient.map(c -> c.tasks().size()).orElse(0);
+                boolean serves = tasks > 0;
+                return Status.live(serves, serves ? "serving " + tasks + " tasks" : "no version yet");
             }
         };
     }
 
     /** Completes with the cause if the model follower dies (the served versions would be frozen). */
     public java.util.concurrent.CompletableFuture<Throwable> failure() {
-        return client.health().failure();
+        return imageClient.map(c -> client.health().failure().applyToEither(c.health().failure(), t -> t))
+                .orElse(client.health().failure());
     }
 
     public int port() {
@@ -77,10 +113,16 @@ public final class Serving implements AutoCloseable {
         return client;
     }
 
+    /** The client following image tasks' versions, when images are served. */
+    public Optional<ModelClient> imageClient() {
+        return imageClient;
+    }
+
     @Override
     public void close() {
         server.close();
         batcher.close();
         client.close();
+        imageClient.ifPresent(ModelClient::close);
     }
 }
