@@ -1,6 +1,7 @@
 package io.headwater.cli;
 
 import io.headwater.backbone.Backbone;
+import io.headwater.backbone.ImageBackbone;
 import io.headwater.extractor.Extractor;
 import io.headwater.extractor.ExtractorConfig;
 import io.headwater.kafka.KafkaAccess;
@@ -14,6 +15,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.headwater.kafka.StageHealth;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.clients.admin.Admin;
 import org.slf4j.Logger;
@@ -33,14 +35,16 @@ public final class Pipeline implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
 
     private final Backbone backbone;
+    private final Optional<ImageBackbone> imageBackbone;
     private final Extractor extractor;
     private final Thread extractorThread;
     private final StreamsService trainer;
     private final Registry registry;
 
-    private Pipeline(Backbone backbone, Extractor extractor, Thread extractorThread, StreamsService trainer,
-                     Registry registry) {
+    private Pipeline(Backbone backbone, Optional<ImageBackbone> imageBackbone, Extractor extractor,
+                     Thread extractorThread, StreamsService trainer, Registry registry) {
         this.backbone = backbone;
+        this.imageBackbone = imageBackbone;
         this.extractor = extractor;
         this.extractorThread = extractorThread;
         this.trainer = trainer;
@@ -49,7 +53,10 @@ public final class Pipeline implements AutoCloseable {
 
     /** Parses every service's config; a bad key or value throws a {@code ConfigException} naming it. */
     public static void validate(Map<String, String> props) {
-        new ExtractorConfig(props).backboneSpec();
+        ExtractorConfig extractor = new ExtractorConfig(props);
+        extractor.backboneSpec();
+        extractor.imageTasks();
+        extractor.imageBackboneSpec();
         new TrainerConfig(props).headOptions();
         new RegistryConfig(props);
     }
@@ -64,16 +71,42 @@ public final class Pipeline implements AutoCloseable {
             Topics.ensure(admin, topics.all(), extractorConfig.topicSettings());
         }
         Backbone backbone = Backbone.load(extractorConfig.backboneSpec());
-        Extractor extractor = new Extractor(extractorConfig, backbone, meters);
+        Optional<ImageBackbone> imageBackbone = loadImageBackbone(extractorConfig, backbone);
+        Extractor extractor = new Extractor(extractorConfig, backbone, imageBackbone, meters);
         Thread thread = new Thread(extractor, "headwater-extractor");
         thread.start();
         StreamsService trainer = Trainer.start(trainerConfig, meters);
         Registry registry = Registry.start(registryConfig, meters);
-        return new Pipeline(backbone, extractor, thread, trainer, registry);
+        return new Pipeline(backbone, imageBackbone, extractor, thread, trainer, registry);
+    }
+
+    /**
+     * The image backbone when {@code backbone.image.tasks} is set; {@code loaded} (the text
+     * backbone) is closed if loading it fails.
+     */
+    static Optional<ImageBackbone> loadImageBackbone(ExtractorConfig config, AutoCloseable loaded) {
+        if (config.imageTasks().isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(ImageBackbone.load(config.imageBackboneSpec()));
+        } catch (RuntimeException e) {
+            try {
+                loaded.close();
+            } catch (Exception closeFailed) {
+                e.addSuppressed(closeFailed);
+            }
+            throw e;
+        }
     }
 
     public Backbone backbone() {
         return backbone;
+    }
+
+    /** The image backbone, when image tasks are configured. */
+    public Optional<ImageBackbone> imageBackbone() {
+        return imageBackbone;
     }
 
     public Registry registry() {
@@ -106,5 +139,6 @@ public final class Pipeline implements AutoCloseable {
         trainer.close();
         registry.close();
         backbone.close();
+        imageBackbone.ifPresent(ImageBackbone::close);
     }
 }

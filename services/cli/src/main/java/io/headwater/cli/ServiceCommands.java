@@ -94,13 +94,16 @@ final class ServiceCommands {
             Optional<MetricsServer> server = Meters.serve(props, DEFAULT_METRICS_PORT, meters);
             io.headwater.extractor.Extractor.ensureTopics(config);
             Backbone backbone = Backbone.load(config.backboneSpec());
-            io.headwater.extractor.Extractor extractor = new io.headwater.extractor.Extractor(config, backbone, meters);
+            Optional<io.headwater.backbone.ImageBackbone> images = Pipeline.loadImageBackbone(config, backbone);
+            io.headwater.extractor.Extractor extractor = new io.headwater.extractor.Extractor(config, backbone, images,
+                    meters);
             server.ifPresent(s -> s.addHealth(extractor.health()));
             Thread t = new Thread(extractor, "headwater-extractor");
             t.start();
             return runUntilStopped("extractor", () -> {
                 extractor.close();
                 backbone.close();
+                images.ifPresent(io.headwater.backbone.ImageBackbone::close);
             }, server, extractor.health().failure());
         }
     }
@@ -116,13 +119,17 @@ final class ServiceCommands {
         public Integer call() throws Exception {
             Map<String, String> props = connection.props();
             io.headwater.serving.ServingConfig config = new io.headwater.serving.ServingConfig(props);
-            Backbone backbone = Backbone.load(new ExtractorConfig(props).backboneSpec());
+            ExtractorConfig backbones = new ExtractorConfig(props);
+            Backbone backbone = Backbone.load(backbones.backboneSpec());
+            Optional<io.headwater.backbone.ImageBackbone> images = Pipeline.loadImageBackbone(backbones, backbone);
             PrometheusMeterRegistry meters = Meters.registry("serving");
-            io.headwater.serving.Serving serving = io.headwater.serving.Serving.start(config, backbone, meters);
+            io.headwater.serving.Serving serving = io.headwater.serving.Serving.start(config, backbone,
+                    images.map(i -> new io.headwater.serving.ImageTasks(i, backbones.imageTasks().orElseThrow())), meters);
             System.err.println("headwater: serving on http://localhost:" + serving.port() + "/predict");
             return runUntilStopped("serving", () -> {
                 serving.close();
                 backbone.close();
+                images.ifPresent(io.headwater.backbone.ImageBackbone::close);
             }, Optional.empty(), serving.failure());
         }
     }

@@ -1,6 +1,9 @@
 package io.headwater.extractor;
 
 import io.headwater.backbone.Backbone;
+import io.headwater.backbone.Embedder;
+import io.headwater.backbone.ImageBackbone;
+import io.headwater.backbone.InvalidImage;
 import io.headwater.core.FatalException;
 import io.headwater.kafka.DeadLetters;
 import io.headwater.kafka.Example;
@@ -36,6 +39,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -84,7 +89,9 @@ public final class Extractor implements Runnable, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Extractor.class);
     private static final Duration POLL = Duration.ofMillis(200);
     /** Every dead-letter reason, registered up front so each series exists from the start. */
-    static final List<String> DLQ_REASONS = List.of("empty", "json", "schema", "key", "vector", "backbone", "produce");
+    static final List<String> DLQ_REASONS = Stream.concat(
+            Stream.of("empty", "json", "schema", "key", "vector", "kind", "backbone", "produce"),
+            InvalidImage.KINDS.stream()).toList();
     /** A dead letter written again because the broker refused the first one is cut to at most this. */
     static final int REFUSED_DLQ_MAX_BYTES = 64 * 1024;
     static final long BACKOFF_MIN_MS = 100;
@@ -94,6 +101,9 @@ public final class Extractor implements Runnable, AutoCloseable {
 
     private final ExtractorConfig config;
     private final Backbone backbone;
+    private final Optional<ImageBackbone> imageBackbone;
+    private final Optional<Pattern> imageTasks;
+    private final Counter imagesEmbedded;
     private final Topics topics;
     private final MeterRegistry registry;
     private final Counter examplesIn;
@@ -124,8 +134,29 @@ public final class Extractor implements Runnable, AutoCloseable {
     private volatile KafkaConsumer<byte[], byte[]> consumer;
 
     public Extractor(ExtractorConfig config, Backbone backbone, MeterRegistry registry) {
+        this(config, backbone, Optional.empty(), registry);
+    }
+
+    /**
+     * An extractor that embeds the tasks matching {@code backbone.image.tasks} with
+     * {@code imageBackbone} and every other task with {@code backbone}, from one examples topic.
+     *
+     * @throws io.headwater.core.ConfigException if an image backbone is given without
+     *     {@code backbone.image.tasks}, or {@code backbone.image.tasks} is set without one
+     */
+    public Extractor(ExtractorConfig config, Backbone backbone, Optional<ImageBackbone> imageBackbone,
+            MeterRegistry registry) {
         this.config = config;
         this.backbone = backbone;
+        this.imageBackbone = imageBackbone;
+        this.imageTasks = config.imageTasks();
+        if (imageTasks.isPresent() != imageBackbone.isPresent()) {
+            throw new io.headwater.core.ConfigException(imageTasks.isPresent()
+                    ? ExtractorConfig.IMAGE_TASKS + "=" + imageTasks.get() + " needs an image backbone, and none was loaded"
+                    : "an image backbone was given but " + ExtractorConfig.IMAGE_TASKS + " is empty: no task would use it");
+        }
+        this.imagesEmbedded = Counter.builder("headwater.extractor.backbone.images")
+                .description("Images run through the image backbone").register(registry);
         this.topics = Topics.withPrefix(config.topicPrefix());
         this.registry = registry;
         this.health = new LoopHealth("extractor", config.raw().getLong(HeadwaterConfigs.HEALTH_STALL_TIMEOUT_MS),
@@ -160,6 +191,11 @@ public final class Extractor implements Runnable, AutoCloseable {
                 .tags("backbone", backbone.id(), "sha256", backbone.sha256().substring(0, 12),
                         "provider", backbone.provider(), "execution", backbone.rowByRow() ? "row-by-row" : "batches")
                 .register(registry);
+        imageBackbone.ifPresent(b -> io.micrometer.core.instrument.Gauge.builder("headwater.extractor.backbone.info", () -> 1)
+                .description("The backbone in use and where it runs (value always 1)")
+                .tags("backbone", b.id(), "sha256", b.sha256().substring(0, 12), "provider", b.provider(),
+                        "execution", "batches")
+                .register(registry));
     }
 
     private Counter deadLetterCounter(String reason) {
@@ -224,6 +260,8 @@ public final class Extractor implements Runnable, AutoCloseable {
             c.subscribe(List.of(topics.examples().name()), pipeline);
             LOG.info("Extractor reading {} with backbone {} (sha256 {}); dead letters up to {} bytes",
                     topics.examples().name(), backbone.id(), backbone.sha256(), dlqMaxBytes);
+            imageBackbone.ifPresent(b -> LOG.info("Tasks matching {} are images, embedded by {} (sha256 {})",
+                    imageTasks.orElseThrow().pattern(), b.id(), b.sha256()));
             while (running) {
                 pipeline.step();
             }
@@ -539,9 +577,26 @@ public final class Extractor implements Runnable, AutoCloseable {
         return r.topic() + "-" + r.partition() + "@" + r.offset();
     }
 
-    /** One consumed record, parsed and validated: either an example or its dead letter. */
+    /**
+     * One consumed record, parsed and validated: either an example or its dead letter. An image
+     * example carries its decoded, normalised input tensor.
+     */
     record Parsed(ConsumerRecord<byte[], byte[]> record, Optional<Example> example,
-                  Optional<ProducerRecord<byte[], byte[]>> deadLetter) {
+                  Optional<ProducerRecord<byte[], byte[]>> deadLetter, Optional<float[]> tensor) {
+        Parsed(ConsumerRecord<byte[], byte[]> record, Optional<Example> example,
+               Optional<ProducerRecord<byte[], byte[]>> deadLetter) {
+            this(record, example, deadLetter, Optional.empty());
+        }
+    }
+
+    /** Whether the task's examples are images, embedded by the image backbone. */
+    private boolean isImageTask(String task) {
+        return imageTasks.isPresent() && imageTasks.get().matcher(task).matches();
+    }
+
+    /** The backbone that embeds the task's examples. */
+    private Embedder backboneOf(String task) {
+        return isImageTask(task) ? imageBackbone.orElseThrow() : backbone;
     }
 
     /** Parses and validates one record; done as records arrive, while the previous batch embeds. */
@@ -556,12 +611,31 @@ public final class Extractor implements Runnable, AutoCloseable {
             Optional<String> key = Optional.ofNullable(r.key()).filter(k -> k.length > 0)
                     .map(k -> new String(k, StandardCharsets.UTF_8));
             Example e = ExampleParser.instance().parse(key, r.value());
-            if (e.input() instanceof Example.Vector v && v.values().length != backbone.dimension()) {
+            Embedder b = backboneOf(e.task());
+            if (e.input() instanceof Example.Vector v && v.values().length != b.dimension()) {
                 throw new ExampleParser.InvalidExample("vector", "vector has " + v.values().length
-                        + " values but backbone " + backbone.id() + " gives " + backbone.dimension());
+                        + " values but backbone " + b.id() + " of task '" + e.task() + "' gives " + b.dimension());
+            }
+            boolean imageTask = isImageTask(e.task());
+            if (imageTask && e.input() instanceof Example.Text) {
+                throw new ExampleParser.InvalidExample("kind", "task '" + e.task() + "' takes images ("
+                        + ExtractorConfig.IMAGE_TASKS + "=" + imageTasks.get().pattern() + "): send \"image\" or a "
+                        + "\"vector\" of image backbone " + b.id() + "'s " + b.dimension() + " values, not \"text\"");
+            }
+            if (!imageTask && e.input() instanceof Example.Image) {
+                throw new ExampleParser.InvalidExample("kind", "task '" + e.task() + "' takes texts: "
+                        + (imageTasks.isPresent() ? "it does not match " + ExtractorConfig.IMAGE_TASKS + "="
+                                + imageTasks.get().pattern() : "no image backbone is configured ("
+                                + ExtractorConfig.IMAGE_TASKS + " is empty)") + ", so it cannot take \"image\"");
+            }
+            if (e.input() instanceof Example.Image image) {
+                float[] tensor = imageBackbone.orElseThrow().preprocessor().tensor(image.bytes());
+                return new Parsed(r, Optional.of(e), Optional.empty(), Optional.of(tensor));
             }
             return new Parsed(r, Optional.of(e), Optional.empty());
         } catch (ExampleParser.InvalidExample e) {
+            return deadLetter(r, e.kind(), e.getMessage(), dlqMaxBytes);
+        } catch (InvalidImage e) {
             return deadLetter(r, e.kind(), e.getMessage(), dlqMaxBytes);
         }
     }
@@ -579,25 +653,28 @@ public final class Extractor implements Runnable, AutoCloseable {
         List<Output> out = new ArrayList<>(batch.size());
         List<ConsumerRecord<byte[], byte[]>> valid = new ArrayList<>();
         List<Example> examples = new ArrayList<>();
+        List<Optional<float[]>> tensors = new ArrayList<>();
         for (Parsed p : batch) {
             p.deadLetter().ifPresent(d -> out.add(new Output(p.record(), d)));
             p.example().ifPresent(e -> {
                 examples.add(e);
                 valid.add(p.record());
+                tensors.add(p.tensor());
             });
         }
-        float[][] vectors = embed(examples);
+        float[][] vectors = embed(examples, tensors);
         var serializer = topics.features().valueSerde().serializer();
         int written = 0;
         for (int i = 0; i < examples.size(); i++) {
             Example e = examples.get(i);
             ConsumerRecord<byte[], byte[]> src = valid.get(i);
             if (vectors[i] == null) {
-                out.add(new Output(src, deadLetter(src, "backbone", "the backbone failed on this example's text",
-                        dlqMaxBytes).deadLetter().orElseThrow()));
+                out.add(new Output(src, deadLetter(src, "backbone", "the backbone failed on this example's "
+                        + (e.input() instanceof Example.Image ? "image" : "text"), dlqMaxBytes).deadLetter().orElseThrow()));
                 continue;
             }
-            FeatureRecord f = new FeatureRecord(e.id(), e.label(), backbone.id(), backbone.sha256(),
+            Embedder b = backboneOf(e.task());
+            FeatureRecord f = new FeatureRecord(e.id(), e.label(), b.id(), b.sha256(),
                     e.eventTimeMs(), src.topic(), src.partition(), src.offset(), vectors[i]);
             out.add(new Output(src, new ProducerRecord<>(topics.features().name(),
                     e.task().getBytes(StandardCharsets.UTF_8), serializer.serialize(topics.features().name(), f))));
@@ -615,12 +692,15 @@ public final class Extractor implements Runnable, AutoCloseable {
      * (each distinct text once) from one backbone call. A null vector is an example the backbone
      * failed on.
      */
-    private float[][] embed(List<Example> examples) {
+    private float[][] embed(List<Example> examples, List<Optional<float[]>> tensors) {
         float[][] vectors = new float[examples.size()][];
         Map<String, List<Integer>> missing = new LinkedHashMap<>();
+        List<Integer> images = new ArrayList<>();
         for (int i = 0; i < examples.size(); i++) {
             Example.Input input = examples.get(i).input();
-            if (input instanceof Example.Vector v) {
+            if (tensors.get(i).isPresent()) {
+                images.add(i);
+            } else if (input instanceof Example.Vector v) {
                 vectors[i] = v.values();
                 vectorsGiven.increment();
             } else if (input instanceof Example.Text t) {
@@ -647,7 +727,49 @@ public final class Extractor implements Runnable, AutoCloseable {
             }
             textsEmbedded.increment(texts.size());
         }
+        if (!images.isEmpty()) {
+            List<float[]> batch = images.stream().map(i -> tensors.get(i).orElseThrow()).toList();
+            float[][] computed = backboneTime.record(() -> embedImagesIsolated(batch));
+            for (int j = 0; j < images.size(); j++) {
+                vectors[images.get(j)] = computed[j];
+            }
+            imagesEmbedded.increment(images.size());
+        }
         return vectors;
+    }
+
+    /**
+     * As {@link #embedIsolated} for image tensors: one call, else one by one, leaving null for each
+     * image the backbone fails on; fatal if it fails on a blank image too.
+     */
+    private float[][] embedImagesIsolated(List<float[]> tensors) {
+        ImageBackbone b = imageBackbone.orElseThrow();
+        try {
+            return imageBackboneCall(b, tensors);
+        } catch (RuntimeException batchError) {
+            warnings.warn("image backbone batch", "The image backbone failed on a batch of {} images; embedding them "
+                    + "one by one: {}", tensors.size(), KafkaErrors.describe(batchError));
+            try {
+                imageBackboneCall(b, List.of(new float[b.input().size()]));
+            } catch (RuntimeException probeError) {
+                probeError.addSuppressed(batchError);
+                throw new FatalException("The image backbone " + b.id() + " fails on every image", probeError);
+            }
+            float[][] out = new float[tensors.size()][];
+            for (int i = 0; i < tensors.size(); i++) {
+                try {
+                    out[i] = imageBackboneCall(b, List.of(tensors.get(i)))[0];
+                } catch (RuntimeException e) {
+                    LOG.debug("The image backbone failed on one image: {}", KafkaErrors.describe(e));
+                }
+            }
+            return out;
+        }
+    }
+
+    private static float[][] imageBackboneCall(ImageBackbone b, List<float[]> tensors) {
+        Faults.hit("extractor.backbone");
+        return b.embed(tensors);
     }
 
     /**

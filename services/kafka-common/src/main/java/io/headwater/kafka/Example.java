@@ -8,7 +8,7 @@ import java.util.Objects;
  *
  * @param id          producer-chosen id, carried through to features and counts
  * @param task        the task it belongs to (also the record key)
- * @param input       what to learn from: a text for the backbone, or a pre-computed vector
+ * @param input       what to learn from: a text or an image for the backbone, or a pre-computed vector
  * @param label       the label
  * @param eventTimeMs epoch milliseconds, or -1 when the example has none
  */
@@ -26,7 +26,29 @@ public record Example(String id, String task, Input input, String label, long ev
     }
 
     /** The input kinds an example can carry. */
-    public sealed interface Input permits Text, Vector {
+    public sealed interface Input permits Text, Image, Vector {
+    }
+
+    /** The encoded bytes of a PNG or JPEG (base64-decoded), embedded by the image backbone. */
+    public record Image(byte[] bytes) implements Input {
+        public Image {
+            Objects.requireNonNull(bytes, "bytes cannot be null");
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Image i && Arrays.equals(i.bytes, bytes);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(bytes);
+        }
+
+        @Override
+        public String toString() {
+            return "Image[" + bytes.length + " bytes]";
+        }
     }
 
     /** Text, embedded by the backbone. */

@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.Comparator;
 import java.util.Optional;
 import java.util.Set;
@@ -36,6 +37,10 @@ public final class ExampleParser {
 
     /** The schema's {@code maxItems} for {@code vector}. */
     static final int MAX_VECTOR = 8192;
+    /** The schema's {@code maxLength} for {@code image} (base64 of about 1 MB). */
+    static final int MAX_IMAGE_CHARS = 1_400_000;
+    /** Reason of an {@code image} that is not base64: the image backbone's "not an image". */
+    public static final String IMAGE_FORMAT = "image-format";
 
     private final JsonSchema schema;
 
@@ -94,7 +99,9 @@ public final class ExampleParser {
         }
         String task = node.get("task").asText();
         checkKey(key, task);
-        Example.Input input = node.has("vector") ? vector(node.get("vector")) : new Example.Text(node.get("text").asText());
+        Example.Input input = node.has("vector") ? vector(node.get("vector"))
+                : node.has("image") ? image(node.get("image").asText())
+                : new Example.Text(node.get("text").asText());
         return new Example(node.get("id").asText(), task, input, node.get("label").asText(),
                 eventTime(node.get("eventTime")));
     }
@@ -124,6 +131,7 @@ public final class ExampleParser {
             String task = null;
             String label = null;
             String text = null;
+            String image = null;
             float[] vector = null;
             long eventTime = -1;
             boolean seenEventTime = false;
@@ -154,6 +162,11 @@ public final class ExampleParser {
                             return null;
                         }
                     }
+                    case "image" -> {
+                        if (image != null || (image = string(p, v, MAX_IMAGE_CHARS)) == null || image.length() < 4) {
+                            return null;
+                        }
+                    }
                     case "vector" -> {
                         if (vector != null || v != JsonToken.START_ARRAY || (vector = floats(p)) == null) {
                             return null;
@@ -180,10 +193,12 @@ public final class ExampleParser {
                     default -> p.skipChildren();
                 }
             }
-            if (id == null || task == null || label == null || (text == null) == (vector == null)) {
+            int inputs = (text != null ? 1 : 0) + (image != null ? 1 : 0) + (vector != null ? 1 : 0);
+            if (id == null || task == null || label == null || inputs != 1) {
                 return null;
             }
-            Example.Input input = text != null ? new Example.Text(text) : checked(vector);
+            Example.Input input = text != null ? new Example.Text(text)
+                    : image != null ? decodedOrNull(image) : checked(vector);
             return input == null ? null : new Example(id, task, input, label, eventTime);
         } catch (IOException | RuntimeException e) {
             return null;
@@ -239,6 +254,24 @@ public final class ExampleParser {
         return new Example.Vector(v);
     }
 
+    /** The decoded image, or null to let the slow path give the reason. */
+    private static Example.Image decodedOrNull(String base64) {
+        try {
+            return new Example.Image(Base64.getDecoder().decode(base64));
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    private static Example.Image image(String base64) {
+        try {
+            return new Example.Image(Base64.getDecoder().decode(base64));
+        } catch (IllegalArgumentException e) {
+            throw new InvalidExample(IMAGE_FORMAT, "not an image: \"image\" is not valid base64 ("
+                    + e.getMessage() + ")");
+        }
+    }
+
     private static Example.Vector vector(JsonNode array) {
         float[] v = new float[array.size()];
         for (int i = 0; i < v.length; i++) {
@@ -279,7 +312,7 @@ public final class ExampleParser {
             this.kind = kind;
         }
 
-        /** One of {@code empty}, {@code json}, {@code schema}, {@code key}, {@code vector}. */
+        /** One of {@code empty}, {@code json}, {@code schema}, {@code key}, {@code vector}, {@code image-format}. */
         public String kind() {
             return kind;
         }
@@ -290,6 +323,8 @@ public final class ExampleParser {
         var node = Json.MAPPER.createObjectNode().put("id", e.id()).put("task", e.task());
         if (e.input() instanceof Example.Text t) {
             node.put("text", t.text());
+        } else if (e.input() instanceof Example.Image i) {
+            node.put("image", Base64.getEncoder().encodeToString(i.bytes()));
         } else if (e.input() instanceof Example.Vector v) {
             var array = node.putArray("vector");
             for (float f : v.values()) {

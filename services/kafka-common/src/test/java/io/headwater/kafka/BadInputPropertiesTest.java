@@ -12,7 +12,7 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 
 /** Properties of what the stages do with input nobody checked: any bytes, any size. */
 class BadInputPropertiesTest {
-    static final List<String> KINDS = List.of("empty", "json", "schema", "key", "vector");
+    static final List<String> KINDS = List.of("empty", "json", "schema", "key", "vector", "image-format");
 
     @Property(tries = 3000, seed = "20261201")
     void shouldParseAnyBytesIntoAnExampleOrAReasonNeverAnotherError(@ForAll @Size(max = 600) byte[] value,
@@ -33,7 +33,7 @@ class BadInputPropertiesTest {
      */
     @Property(tries = 2000, seed = "20261202")
     void shouldParseFastExactlyAsTheSchemaDoes(@ForAll @Size(min = 1, max = 40) List<Double> values,
-                                              @ForAll @IntRange(max = 5) int variant,
+                                              @ForAll @IntRange(max = 7) int variant,
                                               @ForAll @IntRange(max = 2000) int cut,
                                               @ForAll @IntRange(min = -5, max = 5) int exponent) {
         StringBuilder v = new StringBuilder();
@@ -41,7 +41,14 @@ class BadInputPropertiesTest {
             v.append(v.length() == 0 ? "" : ",").append(variant == 3 ? Long.toString(Math.round(d * 1e6)) : d + "e"
                     + exponent);
         }
-        String input = variant == 1 ? "\"text\":\"" + values.get(0) + " \\u00e9\\\" x\"" : "\"vector\":[" + v + "]";
+        String input = switch (variant) {
+            case 1 -> "\"text\":\"" + values.get(0) + " \\u00e9\\\" x\"";
+            // Base64 of the vector's text, and a corrupt variant the fast path must leave to the schema path.
+            case 6 -> "\"image\":\"" + java.util.Base64.getEncoder().encodeToString(v.toString().getBytes(
+                    java.nio.charset.StandardCharsets.UTF_8)) + "\"";
+            case 7 -> "\"image\":\"" + v.toString().replace(',', '*') + "===\"";
+            default -> "\"vector\":[" + v + "]";
+        };
         String time = switch (variant) {
             case 2 -> ",\"eventTime\":\"2026-11-27T18:00:00.123Z\"";
             case 4 -> ",\"eventTime\":" + Math.abs(values.size() * 1_000_003L);

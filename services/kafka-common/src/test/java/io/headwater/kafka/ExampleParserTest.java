@@ -85,6 +85,29 @@ class ExampleParserTest {
     }
 
     @Test
+    void shouldParseABase64ImageAndRoundTripIt() {
+        byte[] png = {(byte) 0x89, 'P', 'N', 'G', 0, 1, 2};
+        String b64 = java.util.Base64.getEncoder().encodeToString(png);
+        Example e = parser.parse(Optional.of("digits"), utf8("{\"id\":\"1\",\"task\":\"digits\",\"image\":\"" + b64
+                + "\",\"label\":\"7\"}"));
+        assertThat(e.input()).isEqualTo(new Example.Image(png));
+        assertThat(ExampleParser.parseFast(ExampleParser.toJson(e))).isEqualTo(e);
+        assertThat(parser.parse(Optional.of("digits"), ExampleParser.toJson(e))).isEqualTo(e);
+    }
+
+    @Test
+    void shouldRejectAnImageThatIsNotBase64OrComesWithAText() {
+        assertThatThrownBy(() -> parser.parse(Optional.empty(), utf8("{\"id\":\"1\",\"task\":\"t\",\"image\":\"not*base64\",\"label\":\"y\"}")))
+                .isInstanceOfSatisfying(ExampleParser.InvalidExample.class,
+                        e -> assertThat(e.kind()).isEqualTo(ExampleParser.IMAGE_FORMAT))
+                .hasMessageStartingWith("not an image: \"image\" is not valid base64");
+        assertThatThrownBy(() -> parser.parse(Optional.empty(), utf8("{\"id\":\"1\",\"task\":\"t\",\"image\":\"AAAA\",\"text\":\"x\",\"label\":\"y\"}")))
+                .isInstanceOfSatisfying(ExampleParser.InvalidExample.class, e -> assertThat(e.kind()).isEqualTo("schema"));
+        assertThatThrownBy(() -> parser.parse(Optional.empty(), utf8("{\"id\":\"1\",\"task\":\"t\",\"image\":7,\"label\":\"y\"}")))
+                .isInstanceOfSatisfying(ExampleParser.InvalidExample.class, e -> assertThat(e.kind()).isEqualTo("schema"));
+    }
+
+    @Test
     void shouldRejectUnparseableEventTime() {
         assertThatThrownBy(() -> parser.parse(Optional.empty(), utf8("{\"id\":\"1\",\"task\":\"t\",\"text\":\"x\",\"label\":\"y\",\"eventTime\":\"yesterday\"}")))
                 .hasMessage("eventTime 'yesterday' is not an ISO-8601 instant");
