@@ -3,6 +3,8 @@
 # Prints raw-backbone and whole-extractor sentences/s, their ratio, produce-to-feature p50/p99,
 # and writes them to tests/target/benchmark.txt (or --out FILE).
 # Usage: tests/benchmark.sh [--texts N] [--out FILE] [-D key=value ...] ; extra Maven flags in BENCH_MAVEN_FLAGS
+#        tests/benchmark.sh images [--images N] [-D key=value ...]
+#                                   (image backbone alone vs the whole extractor, images/s and ratio)
 #        tests/benchmark.sh freshness [--candidates N] [--requests N]   (registry-to-client freshness, /predict)
 #        tests/benchmark.sh trainer [--texts N] [--tasks N] [--per-task N] [--seconds S] [--sweep]
 #                                   (heads and trainer: examples/s per thread, state size, memory of N tasks)

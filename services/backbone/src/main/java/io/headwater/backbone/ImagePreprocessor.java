@@ -13,7 +13,9 @@ import java.util.Locale;
 import java.util.Objects;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
+import javax.imageio.spi.ImageReaderSpi;
 import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
  * Pre-processing for an image backbone: the encoded bytes of a PNG or JPEG to the float tensor
@@ -153,14 +155,28 @@ public final class ImagePreprocessor {
         }
     }
 
-    private BufferedImage decode(String format, byte[] bytes) {
+    /** The JDK's reader providers, looked up once: a registry lookup per image costs more than decoding it. */
+    private static final ImageReaderSpi PNG_READER = readerSpi("png");
+    private static final ImageReaderSpi JPEG_READER = readerSpi("jpeg");
+
+    private static ImageReaderSpi readerSpi(String format) {
         Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(format);
         if (!readers.hasNext()) {
             throw new IllegalStateException("This JVM has no ImageIO reader for " + format);
         }
-        ImageReader reader = readers.next();
+        return readers.next().getOriginatingProvider();
+    }
+
+    private BufferedImage decode(String format, byte[] bytes) {
+        ImageReader reader;
+        try {
+            reader = (format.equals("png") ? PNG_READER : JPEG_READER).createReaderInstance();
+        } catch (IOException e) {
+            throw new IllegalStateException("Failed to create an ImageIO reader for " + format, e);
+        }
         List<String> warnings = new ArrayList<>(1);
-        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+        // In memory: ImageIO.createImageInputStream would cache the stream in a temporary file.
+        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
             reader.setInput(in, true, true);
             long width = reader.getWidth(0);
             long height = reader.getHeight(0);
@@ -217,13 +233,13 @@ public final class ImagePreprocessor {
         if (colour == 1 && !(model instanceof IndexColorModel)) {
             // The raw grey samples: getRGB would pass them through a linear-to-sRGB conversion.
             float max = (1 << model.getComponentSize(0)) - 1;
-            for (int y = 0; y < h; y++) {
-                for (int x = 0; x < w; x++) {
-                    float v = raster.getSample(x, y, 0) / max;
-                    for (int ch = 0; ch < wanted; ch++) {
-                        planes[ch][y * w + x] = v;
-                    }
-                }
+            int[] samples = raster.getSamples(0, 0, w, h, 0, (int[]) null);
+            float[] grey = planes[0];
+            for (int i = 0; i < samples.length; i++) {
+                grey[i] = samples[i] / max;
+            }
+            for (int ch = 1; ch < wanted; ch++) {
+                System.arraycopy(grey, 0, planes[ch], 0, grey.length);
             }
             return planes;
         }

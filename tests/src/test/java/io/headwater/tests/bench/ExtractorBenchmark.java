@@ -1,6 +1,7 @@
 package io.headwater.tests.bench;
 
 import io.headwater.backbone.Backbone;
+import io.headwater.backbone.ImageBackbone;
 import io.headwater.cli.Datasets;
 import io.headwater.cli.ExampleProducer;
 import io.headwater.extractor.Extractor;
@@ -20,6 +21,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -39,6 +41,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * <pre>{@code
  * tests/benchmark.sh                      # CPU, defaults
  * tests/benchmark.sh --texts 4000 -D backbone.name=all-minilm-l6-v2
+ * tests/benchmark.sh images               # the same for the image backbone on MNIST digits
  * }</pre>
  */
 public final class ExtractorBenchmark {
@@ -47,11 +50,18 @@ public final class ExtractorBenchmark {
 
     public static void main(String[] args) throws Exception {
         int n = 2000;
+        boolean images = false;
         Path out = Path.of("tests", "target", "benchmark.txt");
         Map<String, String> props = new HashMap<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--texts" -> n = Integer.parseInt(args[++i]);
+                case "images" -> {
+                    images = true;
+                    n = 10_000;
+                    out = Path.of("tests", "target", "benchmark-images.txt");
+                }
+                case "--images" -> n = Integer.parseInt(args[++i]);
                 case "--out" -> out = Path.of(args[++i]);
                 case "-D" -> {
                     String[] kv = args[++i].split("=", 2);
@@ -67,7 +77,7 @@ public final class ExtractorBenchmark {
         }
         Map<String, String> results;
         try {
-            results = run(n, props);
+            results = images ? runImages(n, props) : run(n, props);
         } catch (io.headwater.core.HeadwaterException e) {
             System.err.println("benchmark: " + e.getMessage());
             System.exit(1);
@@ -146,6 +156,65 @@ public final class ExtractorBenchmark {
         return results;
     }
 
+    /** The fixed image set: the bundled MNIST digits (base64 PNGs) in a seeded order, repeated to reach n. */
+    static List<String> images(int n) {
+        List<String> all = new ArrayList<>();
+        Datasets.bundled("mnist-digits").forEach(l -> all.add(l.json().orElseThrow().get("image").asText()));
+        List<String> shuffled = Datasets.shuffled(all, 5);
+        List<String> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            out.add(shuffled.get(i % shuffled.size()));
+        }
+        return out;
+    }
+
+    /**
+     * Image mode: the image backbone alone (base64 decode, PNG decode and checks, normalise, run,
+     * pool) against the whole extractor on the same images, in one run.
+     */
+    static Map<String, String> runImages(int n, Map<String, String> overrides) throws Exception {
+        Map<String, String> results = new LinkedHashMap<>();
+        List<String> images = images(n);
+        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start()) {
+            Map<String, String> props = new HashMap<>(overrides);
+            props.put(HeadwaterConfigs.BOOTSTRAP_SERVERS, broker.bootstrapServers());
+            props.put(HeadwaterConfigs.TOPIC_PREFIX, "bench.");
+            props.put(HeadwaterConfigs.TOPIC_PARTITIONS, "1");
+            props.put(ExtractorConfig.CACHE_DIR, "");
+            props.putIfAbsent(ExtractorConfig.IMAGE_TASKS, "bench");
+            ExtractorConfig config = new ExtractorConfig(props);
+            int batch = config.batchMaxRecords();
+            try (Backbone backbone = Backbone.load(config.backboneSpec());
+                 ImageBackbone imageBackbone = ImageBackbone.load(config.imageBackboneSpec())) {
+                results.put("image backbone", imageBackbone.id() + " (sha256 " + imageBackbone.sha256().substring(0, 12)
+                        + ") on " + imageBackbone.provider() + ", batches of " + imageBackbone.batchSize());
+                results.put("images", images.size() + " (bundled MNIST digits, 28 x 28 grey PNG, base64)");
+                results.put("cores", Integer.toString(Runtime.getRuntime().availableProcessors()));
+                rawImages(imageBackbone, images.subList(0, Math.min(1000, images.size())), batch);
+                double rawRate = rawImages(imageBackbone, images, batch);
+                results.put("raw image backbone images/s", String.format("%.1f", rawRate));
+                double extractorRate = phase(props, config, backbone, Optional.of(imageBackbone), images, "image", 0,
+                        "bench.").throughput();
+                results.put("extractor images/s", String.format("%.1f", extractorRate));
+                results.put("extractor / raw image backbone", String.format("%.3f", extractorRate / rawRate));
+            }
+        }
+        return results;
+    }
+
+    /** Images/s of the image backbone alone, decode included, in chunks of the extractor's batch size. */
+    private static double rawImages(ImageBackbone backbone, List<String> images, int batch) {
+        long t0 = System.nanoTime();
+        for (int i = 0; i < images.size(); i += batch) {
+            List<byte[]> chunk = new ArrayList<>();
+            for (String image : images.subList(i, Math.min(images.size(), i + batch))) {
+                chunk.add(java.util.Base64.getDecoder().decode(image));
+            }
+            backbone.embedImages(chunk);
+        }
+        return images.size() / ((System.nanoTime() - t0) / 1e9);
+    }
+
     /** Raw backbone sentences/s on the texts with a forced grouping, in chunks of the extractor's batch size. */
     private static double rawRate(ExtractorConfig config, Backbone.Execution execution, List<String> texts) {
         try (Backbone b = Backbone.load(config.backboneSpec(), execution)) {
@@ -165,19 +234,20 @@ public final class ExtractorBenchmark {
      */
     private static double throughput(Map<String, String> props, ExtractorConfig config, Backbone backbone,
                                      List<String> texts) {
-        return phase(props, config, backbone, texts, 0, "bench.").throughput();
+        return phase(props, config, backbone, Optional.empty(), texts, "text", 0, "bench.").throughput();
     }
 
     private static long[] latencies(Map<String, String> props, ExtractorConfig config, Backbone backbone,
                                     List<String> texts, double rate) {
-        return phase(props, config, backbone, texts, rate, "bench-latency.").latencies();
+        return phase(props, config, backbone, Optional.empty(), texts, "text", rate, "bench-latency.").latencies();
     }
 
     private record Phase(double throughput, long[] latencies) {
     }
 
     private static Phase phase(Map<String, String> props, ExtractorConfig config, Backbone backbone,
-                               List<String> texts, double rate, String prefix) {
+                               Optional<ImageBackbone> imageBackbone, List<String> texts, String field, double rate,
+                               String prefix) {
         Map<String, String> p = new HashMap<>(props);
         p.put(HeadwaterConfigs.TOPIC_PREFIX, prefix);
         ExtractorConfig c = new ExtractorConfig(p);
@@ -185,15 +255,15 @@ public final class ExtractorBenchmark {
         Extractor.ensureTopics(c);
         Map<String, Long> sentAt = new ConcurrentHashMap<>();
         try (FeatureWatcher watcher = new FeatureWatcher(p, topics);
-             Extractor extractor = new Extractor(c, backbone, new SimpleMeterRegistry())) {
+             Extractor extractor = new Extractor(c, backbone, imageBackbone, new SimpleMeterRegistry())) {
             watcher.awaitAssignment();
             new Thread(extractor, "bench-extractor").start();
             List<String> warmUp = texts.subList(0, Math.min(20, texts.size()));
-            produce(p, topics, "warm-up", warmUp, new ConcurrentHashMap<>(), 0);
+            produce(p, topics, "warm-up", warmUp, field, new ConcurrentHashMap<>(), 0);
             watcher.awaitCount(warmUp.size(), Duration.ofMinutes(5));
             Map<String, Long> cpuBefore = threadCpu();
             long t0 = System.nanoTime();
-            produce(p, topics, "timed", texts, sentAt, rate);
+            produce(p, topics, "timed", texts, field, sentAt, rate);
             watcher.awaitCount(warmUp.size() + texts.size(), Duration.ofMinutes(30));
             double seconds = (System.nanoTime() - t0) / 1e9;
             double throughput = texts.size() / seconds;
@@ -209,7 +279,7 @@ public final class ExtractorBenchmark {
     }
 
     private static void produce(Map<String, String> props, Topics topics, String prefix, List<String> texts,
-                                Map<String, Long> sentAt, double rate) {
+                                String field, Map<String, Long> sentAt, double rate) {
         Map<String, Object> client = HeadwaterConfigs.clientProperties(
                 HeadwaterConfigs.parse(HeadwaterConfigs.common(), props));
         try (ExampleProducer producer = new ExampleProducer(client, topics)) {
@@ -217,7 +287,7 @@ public final class ExtractorBenchmark {
             for (int i = 0; i < texts.size(); i++) {
                 String id = prefix + "-" + i + "-" + UUID.randomUUID();
                 var node = io.headwater.kafka.Json.MAPPER.createObjectNode()
-                        .put("id", id).put("text", texts.get(i)).put("label", "x");
+                        .put("id", id).put(field, texts.get(i)).put("label", "x");
                 if (rate > 0) {
                     long wait = start + (long) (i / rate * 1e9) - System.nanoTime();
                     if (wait > 0) {
