@@ -47,7 +47,8 @@ import picocli.CommandLine.Option;
             "Stops when every example is learned, at --max-seconds, or on Ctrl-C."})
 final class DemoCommand implements Callable<Integer> {
     @Option(names = "--tasks", split = ",", paramLabel = "TASK",
-            description = "Bundled tasks to stream: spam, fine-foods, fortunes (default: ${DEFAULT-VALUE}).",
+            description = "Bundled tasks to stream: spam, fine-foods, fortunes; image tasks mnist-digits, "
+                    + "fashion-heldout (embedded by the image backbone, beside the text ones; default: ${DEFAULT-VALUE}).",
             defaultValue = "spam,fine-foods")
     List<String> tasks;
 
@@ -118,6 +119,12 @@ final class DemoCommand implements Callable<Integer> {
         props.putIfAbsent(TrainerConfig.CANDIDATE_EVERY_MS, "5000");
         // Both head types train side by side as challengers; the registry's gate picks each version.
         props.putIfAbsent(TrainerConfig.HEAD_TYPE, "lda,sgd");
+        // Image data sets are embedded by the image backbone, beside the text tasks on the same topic.
+        List<String> imageTasks = tasks.stream().filter(Datasets.BUNDLED_IMAGES::containsKey).toList();
+        if (!imageTasks.isEmpty()) {
+            props.putIfAbsent(io.headwater.extractor.ExtractorConfig.IMAGE_TASKS, imageTasks.stream()
+                    .map(java.util.regex.Pattern::quote).collect(java.util.stream.Collectors.joining("|")));
+        }
         // Validate every config before the broker starts, so a typo fails in a second.
         Pipeline.validate(props);
         headTypes = new TrainerConfig(props).headTypes();
@@ -159,11 +166,17 @@ final class DemoCommand implements Callable<Integer> {
             CompletableFuture<Throwable> failed = pipeline.failure();
             pipeline.registry().apiPort().ifPresent(p -> say("Registry API on http://localhost:" + p + "/tasks"));
             Optional<Serving> serving = servingPort < 0 ? Optional.empty()
-                    : Optional.of(Serving.start(new ServingConfig(props), pipeline.backbone(), meters));
+                    : Optional.of(Serving.start(new ServingConfig(props), pipeline.backbone(),
+                            pipeline.imageBackbone().map(b -> new io.headwater.serving.ImageTasks(b,
+                                    new io.headwater.extractor.ExtractorConfig(props).imageTasks().orElseThrow())),
+                            meters));
             serving.ifPresent(s -> say("Predictions on http://localhost:" + s.port() + "/predict"));
             serving.ifPresent(s -> s.failure().thenAccept(failed::complete));
             say("Backbone " + pipeline.backbone().id() + " (sha256 " + pipeline.backbone().sha256().substring(0, 12)
                     + "..., " + pipeline.backbone().dimension() + " dims). Streaming " + describe(data) + ".");
+            pipeline.imageBackbone().ifPresent(b -> say("Image backbone " + b.id() + " (sha256 "
+                    + b.sha256().substring(0, 12) + "..., " + b.dimension() + " dims) for "
+                    + tasks.stream().filter(Datasets.BUNDLED_IMAGES::containsKey).toList() + "."));
             Counter produced = Counter.builder("headwater.demo.produced").description("Examples the demo produced")
                     .register(meters);
             produce(data, producer, sent, labelCounts, produced, failed);
