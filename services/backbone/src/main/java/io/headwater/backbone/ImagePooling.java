@@ -1,9 +1,6 @@
 package io.headwater.backbone;
 
 import io.headwater.core.ConfigException;
-import java.util.Arrays;
-import java.util.Locale;
-import java.util.stream.Collectors;
 
 /**
  * How an image backbone's output becomes one vector ({@code backbone.image.pooling}). A feature
@@ -23,7 +20,7 @@ public enum ImagePooling {
 
     /** The value as written in configuration, e.g. {@code "mean"}. */
     public String configValue() {
-        return name().toLowerCase(Locale.ROOT);
+        return ConfigValues.of(this);
     }
 
     /**
@@ -32,10 +29,6 @@ public enum ImagePooling {
      * @throws ConfigException naming the key, the value and the accepted values
      */
     public static ImagePooling fromConfig(String key, String value) {
-        String wanted = value.trim().toLowerCase(Locale.ROOT);
-        return Arrays.stream(values()).filter(p -> p.configValue().equals(wanted)).findFirst()
-                .orElseThrow(() -> new ConfigException(key + " must be one of ["
-                        + Arrays.stream(values()).map(ImagePooling::configValue).collect(Collectors.joining(", "))
-                        + "], found '" + value + "'"));
+        return ConfigValues.parse(ImagePooling.class, key, value);
     }
 }

@@ -1,9 +1,6 @@
 package io.headwater.backbone;
 
 import io.headwater.core.ConfigException;
-import java.util.Arrays;
-import java.util.Locale;
-import java.util.stream.Collectors;
 
 /** What an image backbone does with an image whose size is not its input's ({@code backbone.image.resize}). */
 public enum ImageResize {
@@ -16,7 +13,7 @@ public enum ImageResize {
 
     /** The value as written in configuration, e.g. {@code "exact"}. */
     public String configValue() {
-        return name().toLowerCase(Locale.ROOT);
+        return ConfigValues.of(this);
     }
 
     /**
@@ -25,10 +22,6 @@ public enum ImageResize {
      * @throws ConfigException naming the key, the value and the accepted values
      */
     public static ImageResize fromConfig(String key, String value) {
-        String wanted = value.trim().toLowerCase(Locale.ROOT);
-        return Arrays.stream(values()).filter(p -> p.configValue().equals(wanted)).findFirst()
-                .orElseThrow(() -> new ConfigException(key + " must be one of ["
-                        + Arrays.stream(values()).map(ImageResize::configValue).collect(Collectors.joining(", "))
-                        + "], found '" + value + "'"));
+        return ConfigValues.parse(ImageResize.class, key, value);
     }
 }

@@ -739,62 +739,47 @@ public final class Extractor implements Runnable, AutoCloseable {
     }
 
     /**
-     * As {@link #embedIsolated} for image tensors: one call, else one by one, leaving null for each
-     * image the backbone fails on; fatal if it fails on a blank image too.
-     */
-    private float[][] embedImagesIsolated(List<float[]> tensors) {
-        ImageBackbone b = imageBackbone.orElseThrow();
-        try {
-            return imageBackboneCall(b, tensors);
-        } catch (RuntimeException batchError) {
-            warnings.warn("image backbone batch", "The image backbone failed on a batch of {} images; embedding them "
-                    + "one by one: {}", tensors.size(), KafkaErrors.describe(batchError));
-            try {
-                imageBackboneCall(b, List.of(new float[b.input().size()]));
-            } catch (RuntimeException probeError) {
-                probeError.addSuppressed(batchError);
-                throw new FatalException("The image backbone " + b.id() + " fails on every image", probeError);
-            }
-            float[][] out = new float[tensors.size()][];
-            for (int i = 0; i < tensors.size(); i++) {
-                try {
-                    out[i] = imageBackboneCall(b, List.of(tensors.get(i)))[0];
-                } catch (RuntimeException e) {
-                    LOG.debug("The image backbone failed on one image: {}", KafkaErrors.describe(e));
-                }
-            }
-            return out;
-        }
-    }
-
-    private static float[][] imageBackboneCall(ImageBackbone b, List<float[]> tensors) {
-        Faults.hit("extractor.backbone");
-        return b.embed(tensors);
-    }
-
-    /**
      * Embeds the texts in one call; if that fails, one by one, leaving null for each text the
      * backbone fails on. If it fails on a probe text too, the backbone itself is broken: fatal.
      */
     private float[][] embedIsolated(List<String> texts) {
+        return isolated(texts, PROBE_TEXT, "backbone", "text", this::backboneCall);
+    }
+
+    /** As {@link #embedIsolated} for image tensors; the probe is a blank image. */
+    private float[][] embedImagesIsolated(List<float[]> tensors) {
+        ImageBackbone b = imageBackbone.orElseThrow();
+        return isolated(tensors, new float[b.input().size()], "image backbone", "image", batch -> {
+            Faults.hit("extractor.backbone");
+            return b.embed(batch);
+        });
+    }
+
+    /**
+     * {@code call} on all inputs; if that fails, on each alone, leaving null for each input it fails
+     * on. If it fails on {@code probe} too, the backbone itself is broken: fatal.
+     */
+    private <T> float[][] isolated(List<T> inputs, T probe, String backboneName, String what,
+            java.util.function.Function<List<T>, float[][]> call) {
         try {
-            return backboneCall(texts);
+            return call.apply(inputs);
         } catch (RuntimeException batchError) {
             // The boundary of a native library: whatever it throws for one input must not stop the stream.
-            warnings.warn("backbone batch", "The backbone failed on a batch of {} texts; embedding them one by one: {}",
-                    texts.size(), KafkaErrors.describe(batchError));
+            warnings.warn(backboneName + " batch", "The " + backboneName + " failed on a batch of {} " + what
+                    + "s; embedding them one by one: {}", inputs.size(), KafkaErrors.describe(batchError));
             try {
-                backboneCall(List.of(PROBE_TEXT));
+                call.apply(List.of(probe));
             } catch (RuntimeException probeError) {
                 probeError.addSuppressed(batchError);
-                throw new FatalException("The backbone " + backbone.id() + " fails on every text", probeError);
+                throw new FatalException("The " + backboneName + " " + (what.equals("text") ? backbone.id()
+                        : imageBackbone.orElseThrow().id()) + " fails on every " + what, probeError);
             }
-            float[][] out = new float[texts.size()][];
-            for (int i = 0; i < texts.size(); i++) {
+            float[][] out = new float[inputs.size()][];
+            for (int i = 0; i < inputs.size(); i++) {
                 try {
-                    out[i] = backboneCall(List.of(texts.get(i)))[0];
+                    out[i] = call.apply(List.of(inputs.get(i)))[0];
                 } catch (RuntimeException e) {
-                    LOG.debug("The backbone failed on one text: {}", KafkaErrors.describe(e));
+                    LOG.debug("The {} failed on one {}: {}", backboneName, what, KafkaErrors.describe(e));
                 }
             }
             return out;
