@@ -614,7 +614,7 @@ public final class Extractor implements Runnable, AutoCloseable {
             Embedder b = backboneOf(e.task());
             if (e.input() instanceof Example.Vector v && v.values().length != b.dimension()) {
                 throw new ExampleParser.InvalidExample("vector", "vector has " + v.values().length
-                        + " values but backbone " + b.id() + " of task '" + e.task() + "' gives " + b.dimension());
+                        + " values but backbone " + b.id() + " gives " + b.dimension());
             }
             boolean imageTask = isImageTask(e.task());
             if (imageTask && e.input() instanceof Example.Text) {
