@@ -15,7 +15,7 @@ import picocli.CommandLine.Parameters;
 /** {@code headwater produce <file> --task T}: streams a JSON Lines file of labeled examples to Kafka. */
 @Command(name = "produce", mixinStandardHelpOptions = true,
         description = {"Send a JSON Lines file (.jsonl or .jsonl.gz) of labeled examples to the examples topic.",
-            "Each line is an object with id, text and label; its task is set from --task and used as the key.",
+            "Each line is an object with id, text (or image: base64 PNG or JPEG, or vector) and label; its task is set from --task and used as the key.",
             "Lines that are not JSON objects are sent as they are, so the extractor dead-letters them with a reason."})
 final class ProduceCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "FILE", description = "JSON Lines file, optionally gzip-compressed.")
