@@ -101,15 +101,21 @@ public final class ExtractorBenchmark {
         return Datasets.shuffled(all, 5).subList(0, Math.min(n, all.size()));
     }
 
+    /** The extractor's settings on the benchmark's broker: one partition, no embedding cache. */
+    private static Map<String, String> benchProps(EmbeddedKafkaBroker broker, Map<String, String> overrides) {
+        Map<String, String> props = new HashMap<>(overrides);
+        props.put(HeadwaterConfigs.BOOTSTRAP_SERVERS, broker.bootstrapServers());
+        props.put(HeadwaterConfigs.TOPIC_PREFIX, "bench.");
+        props.put(HeadwaterConfigs.TOPIC_PARTITIONS, "1");
+        props.put(ExtractorConfig.CACHE_DIR, "");
+        return props;
+    }
+
     static Map<String, String> run(int n, Map<String, String> overrides) throws Exception {
         Map<String, String> results = new LinkedHashMap<>();
         List<String> texts = texts(n);
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start()) {
-            Map<String, String> props = new HashMap<>(overrides);
-            props.put(HeadwaterConfigs.BOOTSTRAP_SERVERS, broker.bootstrapServers());
-            props.put(HeadwaterConfigs.TOPIC_PREFIX, "bench.");
-            props.put(HeadwaterConfigs.TOPIC_PARTITIONS, "1");
-            props.put(ExtractorConfig.CACHE_DIR, "");
+            Map<String, String> props = benchProps(broker, overrides);
             ExtractorConfig config = new ExtractorConfig(props);
             int batch = config.batchMaxRecords();
             try (Backbone backbone = Backbone.load(config.backboneSpec())) {
@@ -179,11 +185,7 @@ public final class ExtractorBenchmark {
         Map<String, String> results = new LinkedHashMap<>();
         List<String> images = images(n);
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start()) {
-            Map<String, String> props = new HashMap<>(overrides);
-            props.put(HeadwaterConfigs.BOOTSTRAP_SERVERS, broker.bootstrapServers());
-            props.put(HeadwaterConfigs.TOPIC_PREFIX, "bench.");
-            props.put(HeadwaterConfigs.TOPIC_PARTITIONS, "1");
-            props.put(ExtractorConfig.CACHE_DIR, "");
+            Map<String, String> props = benchProps(broker, overrides);
             props.putIfAbsent(ExtractorConfig.IMAGE_TASKS, "bench");
             ExtractorConfig config = new ExtractorConfig(props);
             int batch = config.batchMaxRecords();
