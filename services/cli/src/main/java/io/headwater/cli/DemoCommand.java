@@ -263,9 +263,15 @@ final class DemoCommand implements Callable<Integer> {
 
     private void printUpdate(ModelUpdate u) {
         report.add(u, elapsed());
-        System.out.printf("[%6.1fs] %-11s v%-3d examples %6d   windowed accuracy %.3f (last %d)   %s sha256 %s%n",
-                elapsed(), u.task(), u.version(), u.metrics().examplesLearned(), u.metrics().windowedAccuracy(),
-                u.metrics().windowCount(), u.headType(), u.artifact().sha256().substring(0, 12));
+        System.out.println(versionLine(elapsed(), u));
+    }
+
+    /** The line printed for a published version (the demo's and the local stack's). */
+    static String versionLine(double elapsed, ModelUpdate u) {
+        return String.format("[%6.1fs] %-11s v%-3d examples %6d   windowed accuracy %.3f (last %d)   %s sha256 %s%s",
+                elapsed, u.task(), u.version(), u.metrics().examplesLearned(), u.metrics().windowedAccuracy(),
+                u.metrics().windowCount(), u.headType(), u.artifact().sha256().substring(0, 12),
+                u.sourceVersion() > 0 ? "   (" + u.origin() + " of v" + u.sourceVersion() + ")" : "");
     }
 
     private void progress(PrometheusMeterRegistry meters) {
@@ -339,7 +345,7 @@ final class DemoCommand implements Callable<Integer> {
      * The demo's console shows its own progress; the services' Kafka warnings (shown when they run
      * alone) are turned down to ERROR unless HEADWATER_KAFKA_LOG_LEVEL asks for them.
      */
-    private static void quietKafkaLogs() {
+    static void quietKafkaLogs() {
         if (System.getenv("HEADWATER_KAFKA_LOG_LEVEL") != null) {
             return;
         }
