@@ -132,6 +132,12 @@ class LocalStackIT {
         assertThat(cli("versions", "fortunes", "--registry", registry)).contains("VERSION", "PARENT", "v1 ");
         String predicted = cli("predict", "fortunes", "A fool and his money are soon parted", "--serving", serving);
         assertThat(predicted).containsPattern("task fortunes, version [1-9]\\d*").contains("LABEL", "SCORE");
+        // and what the API refuses, in its own words
+        assertThat(cliError("versions", "nosuch", "--registry", registry))
+                .contains("headwater: the registry API answered 404: no task 'nosuch'");
+        Path wrong = Files.writeString(dataDir.resolve("wrong-token.properties"), "registry.admin.token=wrong\n");
+        assertThat(cliError("pause", "fortunes", "--registry", registry, "-c", wrong.toString()))
+                .contains("headwater: the registry API answered 401: admin calls need Authorization: Bearer");
     }
 
     @Test
@@ -228,6 +234,14 @@ class LocalStackIT {
                 .execute(args);
         assertThat(rc).as("headwater " + String.join(" ", args) + ": " + err).isZero();
         return out.toString();
+    }
+
+    private static String cliError(String... args) {
+        StringWriter err = new StringWriter();
+        int rc = Headwater.commandLine().setOut(new PrintWriter(new StringWriter())).setErr(new PrintWriter(err, true))
+                .execute(args);
+        assertThat(rc).as("headwater " + String.join(" ", args)).isEqualTo(1);
+        return err.toString();
     }
 
     private static String cliOrEmpty(String... args) {
