@@ -253,7 +253,10 @@ final class RegistryCommands {
         @Parameters(index = "0", paramLabel = "TASK", description = "The task.")
         String task;
 
-        abstract String action();
+        /** The API's call: the command's own name (rollback, pin, unpin, pause, resume). */
+        String action() {
+            return spec.name();
+        }
 
         /** The request body; the version for rollback and pin. */
         ObjectNode body() {
@@ -304,43 +307,23 @@ final class RegistryCommands {
     @Command(name = "rollback", mixinStandardHelpOptions = true,
             description = "Republish an earlier version of a task as its next version (needs the admin token).")
     static final class Rollback extends ToVersion {
-        @Override
-        String action() {
-            return "rollback";
-        }
     }
 
     @Command(name = "pin", mixinStandardHelpOptions = true,
             description = "Republish a version of a task and hold it: no candidate replaces it until unpin.")
     static final class Pin extends ToVersion {
-        @Override
-        String action() {
-            return "pin";
-        }
     }
 
     @Command(name = "unpin", mixinStandardHelpOptions = true, description = "Let candidates replace a pinned task's version again.")
     static final class Unpin extends Admin {
-        @Override
-        String action() {
-            return "unpin";
-        }
     }
 
     @Command(name = "pause", mixinStandardHelpOptions = true, description = "Stop publishing a task's candidates (they are rejected, reason paused).")
     static final class Pause extends Admin {
-        @Override
-        String action() {
-            return "pause";
-        }
     }
 
     @Command(name = "resume", mixinStandardHelpOptions = true, description = "Publish a paused task's candidates again.")
     static final class Resume extends Admin {
-        @Override
-        String action() {
-            return "resume";
-        }
     }
 
     @Command(name = "predict", mixinStandardHelpOptions = true,
