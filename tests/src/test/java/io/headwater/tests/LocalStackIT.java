@@ -37,6 +37,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -58,6 +59,7 @@ class LocalStackIT {
     private static final Pattern REGISTRY = Pattern.compile("Registry API\\s+(http://localhost:\\d+)/tasks");
     private static final Pattern SERVING = Pattern.compile("Predictions\\s+(http://localhost:\\d+)/predict");
     private static final Path TARGET = Path.of("target");
+    private static final java.util.logging.Logger SELENIUM_LOG = java.util.logging.Logger.getLogger("org.openqa.selenium");
 
     private Path dataDir;
     private int brokerPort;
@@ -145,6 +147,8 @@ class LocalStackIT {
     void shouldShowTheTasksVersionsAndChartInABrowserAndRollBackFromThePage() throws Exception {
         Optional<Path> chromium = onPath("chromium", "chromium-browser", "google-chrome");
         Optional<Path> driverBinary = onPath("chromedriver");
+        // Selenium looks for a DevTools binding of this Chromium's version and says so on the log; not used here.
+        SELENIUM_LOG.setLevel(java.util.logging.Level.SEVERE);
         Assumptions.assumeTrue(chromium.isPresent() && driverBinary.isPresent(),
                 "no Chromium and chromedriver on the PATH (Debian: apt-get install chromium chromium-driver; "
                         + ".ci/run installs them); browser test skipped");
@@ -158,19 +162,19 @@ class LocalStackIT {
         try {
             // given: the page, reached from the API's root
             browser.get(registry + "/");
+            // The page redraws a table when its data changes: look elements up again rather than hold them.
             WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
+            wait.ignoring(StaleElementReferenceException.class);
             wait.until(d -> !d.findElements(By.cssSelector("#tasks tbody tr[data-task='fortunes']")).isEmpty());
             long loadMs = (Long) ((JavascriptExecutor) browser).executeScript(
                     "const t = performance.getEntriesByType('navigation')[0]; return Math.round(t.loadEventEnd - t.startTime);");
             System.out.println("Registry page loaded in " + loadMs + " ms");
             assertThat(browser.getCurrentUrl()).endsWith("/ui/");
-            WebElement row = browser.findElement(By.cssSelector("#tasks tbody tr[data-task='fortunes']"));
-            assertThat(row.getText()).contains("fortunes", "lda", "600", "live");
-            assertThat(browser.findElement(By.cssSelector("#tasks tbody tr[data-task='reviews']")).getText())
-                    .contains("reviews", "100");
+            assertThat(textOf(wait, "#tasks tbody tr[data-task='fortunes']")).contains("fortunes", "lda", "600", "live");
+            assertThat(textOf(wait, "#tasks tbody tr[data-task='reviews']")).contains("reviews", "100");
 
             // when: the task is opened
-            row.click();
+            click(browser, "#tasks tbody tr[data-task='fortunes']");
             wait.until(d -> d.findElements(By.cssSelector("#versions tbody tr")).size() == before);
             wait.until(d -> !d.findElement(By.id("chart")).getAttribute("data-points").isEmpty());
             // then: the chart has a point per version, drawn by Chart.js
@@ -185,13 +189,12 @@ class LocalStackIT {
             token.sendKeys(adminToken());
             ((JavascriptExecutor) browser).executeScript(
                     "arguments[0].dispatchEvent(new Event('change'))", token);
-            browser.findElement(By.cssSelector("button.rollback[data-version='1']")).click();
+            click(browser, "button.rollback[data-version='1']");
             // then: the command is accepted, and the new version appears at the top of the table
             wait.until(d -> d.findElement(By.id("action-result")).getText().contains("accepted"));
             long next = before + 1;
             wait.until(d -> !d.findElements(By.cssSelector("#versions tbody tr[data-version='" + next + "']")).isEmpty());
-            assertThat(browser.findElement(By.cssSelector("#versions tbody tr[data-version='" + next + "']")).getText())
-                    .contains("v" + next, "rollback of v1");
+            assertThat(textOf(wait, "#versions tbody tr[data-version='" + next + "']")).contains("v" + next, "rollback of v1");
             wait.until(d -> !d.findElements(By.cssSelector("#decisions tbody tr[data-decision='rollback']")).isEmpty());
             Path shot = TARGET.resolve("registry-page.png");
             Files.write(shot, ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
@@ -216,6 +219,18 @@ class LocalStackIT {
         assertThat(cli("versions", "fortunes", "--registry", registry)).isEqualTo(versionsBeforeRestart);
         assertThat(cli("predict", "fortunes", "Life is what happens", "--serving", serving))
                 .containsPattern("task fortunes, version [1-9]\\d*");
+    }
+
+    /** The text of an element, read in one go, again if the page redrew it meanwhile. */
+    private static String textOf(WebDriverWait wait, String css) {
+        return wait.until(d -> d.findElement(By.cssSelector(css)).getText());
+    }
+
+    /** Clicks an element found and clicked in one script, so a redraw cannot come in between. */
+    private static void click(WebDriver browser, String css) {
+        Object found = ((JavascriptExecutor) browser).executeScript(
+                "const e = document.querySelector(arguments[0]); if (e) e.click(); return e !== null;", css);
+        assertThat(found).as("an element " + css + " to click").isEqualTo(Boolean.TRUE);
     }
 
     private String adminToken() throws IOException {

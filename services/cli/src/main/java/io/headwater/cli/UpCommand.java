@@ -27,6 +27,7 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -34,7 +35,6 @@ import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -46,9 +46,11 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "up", mixinStandardHelpOptions = true,
         description = {"Run a local Headwater for your own producers: a Kafka broker on a fixed port and every service.",
-            "Starts a Kafka broker (KRaft) on 127.0.0.1:--port, the extractor, trainer, registry (API and web page)",
-            "and serving in this JVM, with their data in --data-dir, kept across restarts. Nothing is streamed:",
-            "send examples with headwater produce, kcat or any Kafka client. Ctrl-C stops it."})
+            "",
+            "Starts a Kafka broker (KRaft) on 127.0.0.1:PORT and, in this JVM, the",
+            "extractor, trainer, registry (API and web page) and serving, with their",
+            "data in --data-dir, kept across restarts. Nothing is streamed: send",
+            "examples with headwater produce, kcat or any Kafka client. Ctrl-C stops it."})
 final class UpCommand implements Callable<Integer> {
     /** The file under the data directory with the stack's own settings: the admin token, the controller port. */
     static final String SETTINGS_FILE = "headwater.properties";
@@ -76,24 +78,24 @@ final class UpCommand implements Callable<Integer> {
             description = "Port of the registry's API and web page; 0 picks a free one (default: ${DEFAULT-VALUE}).")
     int registryPort;
 
-    @Mixin
-    ConnectionOptions connection;
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+            description = "Properties file of Headwater keys for the services (see docs/configuration.md).")
+    Path configFile;
+
+    @Option(names = {"-D", "--set"}, paramLabel = "KEY=VALUE", description = "Set one config key; wins over the file.")
+    Map<String, String> overrides = new LinkedHashMap<>();
 
     private final long t0 = System.nanoTime();
 
     @Override
     public Integer call() throws Exception {
-        if (connection.bootstrapServers != null) {
-            throw new HeadwaterException("up runs its own broker on --port; to use a cluster, run each service "
-                    + "alone (headwater extractor|trainer|registry|serving -b " + connection.bootstrapServers + ")");
-        }
         if (port < 1 || port > 65535) {
             throw new HeadwaterException("--port must be between 1 and 65535, found " + port);
         }
         DemoCommand.quietKafkaLogs();
         Files.createDirectories(dataDir);
         Properties settings = settings(dataDir);
-        Map<String, String> props = new HashMap<>(connection.props());
+        Map<String, String> props = new HashMap<>(HeadwaterConfigs.load(Optional.ofNullable(configFile), overrides));
         props.put(HeadwaterConfigs.BOOTSTRAP_SERVERS, "127.0.0.1:" + port);
         props.putIfAbsent(TrainerConfig.STATE_DIR, dataDir.resolve("trainer").toString());
         props.putIfAbsent(RegistryConfig.STATE_DIR, dataDir.resolve("registry").toString());

@@ -9,6 +9,16 @@ tokenInput.addEventListener("change", () => sessionStorage.setItem("headwater.to
 
 let selected = decodeURIComponent((location.hash.match(/^#task=(.+)$/) || [])[1] || "");
 let chart = null;
+// What each table last showed: a table is redrawn only when its data changed, so a button does not
+// vanish from under the pointer every refresh.
+const shown = new Map();
+
+function changed(key, data) {
+  const text = JSON.stringify(data);
+  if (shown.get(key) === text) return false;
+  shown.set(key, text);
+  return true;
+}
 
 function cell(row, text, cls) {
   const td = row.insertCell();
@@ -33,6 +43,7 @@ async function getJson(path) {
 }
 
 function renderTasks(tasks) {
+  if (!changed("tasks", [tasks, selected])) return;
   const body = document.querySelector("#tasks tbody");
   body.replaceChildren();
   document.getElementById("no-tasks").hidden = tasks.length > 0;
@@ -53,6 +64,7 @@ function renderTasks(tasks) {
 }
 
 function renderVersions(versions) {
+  if (!changed("versions", [selected, versions])) return;
   const body = document.querySelector("#versions tbody");
   body.replaceChildren();
   for (const v of [...versions].reverse()) {
@@ -102,6 +114,7 @@ function renderVersions(versions) {
 }
 
 function renderDecisions(decisions) {
+  if (!changed("decisions", [selected, decisions])) return;
   const body = document.querySelector("#decisions tbody");
   body.replaceChildren();
   for (const d of [...decisions].reverse()) {
@@ -122,6 +135,7 @@ function renderDecisions(decisions) {
 const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b"];
 
 function renderChart(versions, decisions) {
+  if (!changed("chart", [selected, versions, decisions]) && chart) return;
   const byHead = new Map();
   for (const v of versions) {
     if (!byHead.has(v.headType)) byHead.set(v.headType, []);
