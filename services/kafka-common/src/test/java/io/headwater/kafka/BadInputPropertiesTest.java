@@ -27,6 +27,48 @@ class BadInputPropertiesTest {
         }
     }
 
+    /**
+     * The fast path never accepts what the schema refuses, and gives what the schema's path gives:
+     * valid examples with random vectors, texts, times and extra fields, and the same cut anywhere.
+     */
+    @Property(tries = 2000, seed = "20261202")
+    void shouldParseFastExactlyAsTheSchemaDoes(@ForAll @Size(min = 1, max = 40) List<Double> values,
+                                              @ForAll @IntRange(max = 5) int variant,
+                                              @ForAll @IntRange(max = 2000) int cut,
+                                              @ForAll @IntRange(min = -5, max = 5) int exponent) {
+        StringBuilder v = new StringBuilder();
+        for (Double d : values) {
+            v.append(v.length() == 0 ? "" : ",").append(variant == 3 ? Long.toString(Math.round(d * 1e6)) : d + "e"
+                    + exponent);
+        }
+        String input = variant == 1 ? "\"text\":\"" + values.get(0) + " \\u00e9\\\" x\"" : "\"vector\":[" + v + "]";
+        String time = switch (variant) {
+            case 2 -> ",\"eventTime\":\"2026-11-27T18:00:00.123Z\"";
+            case 4 -> ",\"eventTime\":" + Math.abs(values.size() * 1_000_003L);
+            default -> "";
+        };
+        String extra = variant == 5 ? ",\"extra\":{\"a\":[1,{\"b\":null}],\"c\":\"d\"}" : "";
+        String json = "{\"id\":\"e" + cut + "\",\"task\":\"t-1.x_y\"," + input + extra + ",\"label\":\"l\"" + time
+                + "}";
+        for (byte[] bytes : List.of(json.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                java.util.Arrays.copyOf(json.getBytes(java.nio.charset.StandardCharsets.UTF_8), Math.min(cut, json.length())))) {
+            Example fast = ExampleParser.parseFast(bytes);
+            Object slow;
+            try {
+                slow = ExampleParser.instance().parseSlow(Optional.empty(), bytes);
+            } catch (ExampleParser.InvalidExample e) {
+                slow = e.kind();
+            }
+            if (fast != null) {
+                assertThat(slow).isEqualTo(fast);
+            } else if (bytes.length == json.length() && !(slow instanceof String)) {
+                // Whatever the fast path left out must be one of its documented cases: here, a bad vector value.
+                assertThat(slow).isInstanceOf(Example.class);
+                throw new AssertionError("the fast path refused a valid example: " + json);
+            }
+        }
+    }
+
     @Property(tries = 3000, seed = "20261201")
     void shouldDecodeAnyBytesIntoAFeatureRecordOrAReason(@ForAll @Size(max = 2000) byte[] value) {
         try {

@@ -89,4 +89,35 @@ class ExampleParserTest {
         assertThatThrownBy(() -> parser.parse(Optional.empty(), utf8("{\"id\":\"1\",\"task\":\"t\",\"text\":\"x\",\"label\":\"y\",\"eventTime\":\"yesterday\"}")))
                 .hasMessage("eventTime 'yesterday' is not an ISO-8601 instant");
     }
+
+    @Test
+    void shouldRejectAnInstantBeyondEpochMillisecondsAsSchema() {
+        assertThatThrownBy(() -> parser.parse(Optional.empty(), utf8("{\"id\":\"1\",\"task\":\"t\",\"text\":\"x\",\"label\":\"y\",\"eventTime\":\"+1000000000-12-31T23:59:59Z\"}")))
+                .isInstanceOfSatisfying(ExampleParser.InvalidExample.class, e -> assertThat(e.kind()).isEqualTo("schema"));
+    }
+
+    /** What the fast path accepts, the schema accepts, as the same example; the rest it leaves to the schema. */
+    @Test
+    void shouldLeaveToTheSchemaWhatTheFastPathDoesNotPlainlyAccept() {
+        String[] slow = {
+            "{\"id\":\"1\",\"id\":\"2\",\"task\":\"t\",\"text\":\"x\",\"label\":\"y\"}",
+            "{\"id\":\"1\",\"task\":\"t\",\"text\":\"x\",\"label\":\"y\",\"eventTime\":5.0}",
+            "{\"id\":\"1\",\"task\":\"t\",\"text\":\"x\",\"label\":\"y\",\"eventTime\":null}",
+            "{\"id\":\"1\",\"task\":\"t\",\"vector\":[],\"label\":\"y\"}",
+            "{\"id\":\"1\",\"task\":\"t\",\"vector\":[1,[2]],\"label\":\"y\"}",
+            "{\"id\":\"1\",\"task\":\"t\",\"vector\":[1e39],\"label\":\"y\"}",
+            "{\"id\":\"1\",\"task\":\"t\",\"label\":\"y\"}",
+            "{\"id\":\"" + "\uD83D\uDE00".repeat(200) + "\",\"task\":\"t\",\"text\":\"x\",\"label\":\"y\"}",
+            "null", "[1]", "{\"id\":\"1\",\"task\":\"t\",\"text\":\"x\",\"label\":\"y\"",
+        };
+        assertThat(ExampleParser.parseFast(ExampleParser.toJson(new Example("1", "t",
+                new Example.Vector(new float[] {0.25f, -3e-7f, 1f}), "y", 1_795_802_400_000L)))).isNotNull();
+        for (String json : slow) {
+            assertThat(ExampleParser.parseFast(utf8(json))).as(json).isNull();
+        }
+        // 200 surrogate pairs are 400 UTF-16 units but 200 code points: valid, decided by the schema.
+        assertThat(parser.parse(Optional.empty(), utf8(slow[7])).id()).hasSize(400);
+        assertThat(parser.parse(Optional.empty(), utf8("{\"id\":\"1\",\"id\":\"2\",\"task\":\"t\",\"text\":\"x\",\"label\":\"y\"}")).id())
+                .isEqualTo("2");
+    }
 }
