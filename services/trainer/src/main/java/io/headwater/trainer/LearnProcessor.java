@@ -81,7 +81,10 @@ final class LearnProcessor implements Processor<byte[], byte[], Object, Object> 
             if (size() <= WORKING_SET * types.size()) {
                 return false;
             }
-            // Its state is in the store already; remember it if it still owes a time-triggered candidate.
+            // Its state goes to the store (encoded now if it changed since the last commit, so that no
+            // more than the working set is held live); remember it if it owes a time-triggered candidate.
+            String task = eldest.getValue().task;
+            store.spill(types.stream().map(t -> TaskState.key(task, t)).toList(), () -> events.remove(task));
             if (eldest.getValue().examplesSinceCandidate > 0) {
                 pending.put(eldest.getKey(), eldest.getValue().lastCandidateAtMs);
             }

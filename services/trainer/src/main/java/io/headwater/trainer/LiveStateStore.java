@@ -165,6 +165,26 @@ final class LiveStateStore implements KeyValueStore<String, TaskState>, CachedSt
         return dirty.size();
     }
 
+    /**
+     * Encodes the given states now, if dirty, so that memory does not hold more live states than
+     * the processor's working set; the processor forgets what it kept to rebuild them.
+     */
+    void spill(List<String> keys, Runnable forget) {
+        if (keys.stream().noneMatch(dirty::containsKey)) {
+            return;
+        }
+        for (String key : keys) {
+            TaskState s = dirty.remove(key);
+            if (s != null) {
+                byte[] bytes = s.encode();
+                encodedBytes += bytes.length;
+                registry.encodedBytes.increment(bytes.length);
+                inner.put(key, bytes);
+            }
+        }
+        forget.run();
+    }
+
     @Override
     public void put(String key, TaskState value) {
         if (value == null) {
