@@ -8,6 +8,9 @@
 #        tests/benchmark.sh freshness [--candidates N] [--requests N]   (registry-to-client freshness, /predict)
 #        tests/benchmark.sh trainer [--texts N] [--tasks N] [--per-task N] [--seconds S] [--sweep]
 #                                   (heads and trainer: examples/s per thread, state size, memory of N tasks)
+#        tests/benchmark.sh pipeline [--examples N] [--tasks N] [--heads lda,sgd] [--no-many] [--no-latency]
+#                                   (vector examples through extractor, trainer, registry: drain rates per stage
+#                                    against each head alone, end to end, 100 tasks, latency at half capacity)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./mvnw -q -B ${BENCH_MAVEN_FLAGS:-} -DskipTests install
@@ -15,6 +18,9 @@ export MAVEN_OPTS="${MAVEN_OPTS:--Xmx3g}"
 main=io.headwater.tests.bench.ExtractorBenchmark
 if [ "${1:-}" = freshness ]; then
   main=io.headwater.tests.bench.FreshnessBenchmark
+  shift
+elif [ "${1:-}" = pipeline ]; then
+  main=io.headwater.tests.bench.PipelineBenchmark
   shift
 elif [ "${1:-}" = trainer ]; then
   main=io.headwater.tests.bench.TrainerBenchmark

@@ -3,7 +3,7 @@
 
 The dashboards are generated so that every panel uses the same filters, units and layout; edit
 this file, not the JSON, and commit both. Metric names are the Prometheus forms of Headwater's
-Micrometer meters (see README.md, "Metrics"); tests/.../PrometheusScrapeIT evaluates every
+Micrometer meters (see docs/metrics.md); tests/.../PrometheusScrapeIT evaluates every
 expression here against a running demo.
 """
 import json

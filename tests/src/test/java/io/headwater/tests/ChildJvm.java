@@ -47,9 +47,14 @@ final class ChildJvm implements AutoCloseable {
     static ChildJvm headwater(String service, Map<String, String> props, List<String> jvmArgs, Path log) {
         List<String> args = new ArrayList<>(List.of(service));
         props.forEach((k, v) -> args.addAll(List.of("-D", k + "=" + v)));
+        return command(service, args, jvmArgs, log);
+    }
+
+    /** {@code headwater ARGS...} as the launcher runs it, e.g. {@code up --port 9092 --data-dir DIR}. */
+    static ChildJvm command(String name, List<String> args, List<String> jvmArgs, Path log) {
         List<String> jvm = new ArrayList<>(List.of("-Xmx768m", "-Dlogback.configurationFile=" + launcherLogback()));
         jvm.addAll(jvmArgs);
-        return new ChildJvm(service, jvm, "io.headwater.cli.Headwater", args, log);
+        return new ChildJvm(name, jvm, "io.headwater.cli.Headwater", args, log);
     }
 
     /** The launcher's logback.xml, unpacked from the class path (the tests' own would take precedence). */

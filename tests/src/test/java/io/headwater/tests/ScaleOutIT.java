@@ -48,7 +48,8 @@ class ScaleOutIT {
     static final double RATE_PER_SECOND = 12;
     /**
      * With static membership a dead instance's partitions move when its session times out; the
-     * default is 45 s, this test runs with a shorter one (the trade-off: see README, Security).
+     * default is 45 s, this test runs with a shorter one (the trade-off: docs/operations.md, "Scaling and
+     * fail-over").
      */
     static final String SESSION_TIMEOUT_MS = "10000";
     static final List<String> STAGES = List.of("extractor", "trainer", "registry");

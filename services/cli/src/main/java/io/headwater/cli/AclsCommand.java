@@ -14,9 +14,10 @@ import picocli.CommandLine.Spec;
  * a service the ACLs it needs and no more ({@link ServiceAcls}), with the names its config gives.
  */
 @Command(name = "acls", mixinStandardHelpOptions = true,
-        description = {"Print the kafka-acls.sh commands that give one service the Kafka ACLs it needs, and no more,",
+        description = {"Print the Kafka ACLs a service needs, as kafka-acls.sh commands.",
+            "Prints the kafka-acls.sh commands that give one service the Kafka ACLs it needs, and no more,",
             "for the topic prefix, group ids, application ids and transactional ids its config (-c, -D) gives.",
-            "--markdown prints the table of every service instead (the README's)."})
+            "--markdown prints the table of every service instead (the one in docs/security.md)."})
 final class AclsCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "SERVICE",
             description = "extractor, trainer, registry, client (serving and other ModelClient users), watcher "

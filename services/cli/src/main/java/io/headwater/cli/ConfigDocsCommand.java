@@ -8,13 +8,13 @@ import java.util.concurrent.Callable;
 import org.apache.kafka.common.config.ConfigDef;
 import picocli.CommandLine.Command;
 
-/** Prints the configuration reference, generated from the config definitions (the README's copy). */
+/** Prints the configuration reference, generated from the config definitions (the copy in docs/configuration.md). */
 @Command(name = "config-docs", mixinStandardHelpOptions = true,
         description = "Print every configuration key of every service as Markdown tables.")
 final class ConfigDocsCommand implements Callable<Integer> {
     @Override
     public Integer call() {
-        System.out.println("#### Common (every service)\n");
+        System.out.println("## Common (every service)\n");
         System.out.println(HeadwaterConfigs.toMarkdown(HeadwaterConfigs.common()));
         print("Extractor", ExtractorConfig.CONFIG);
         print("Trainer", TrainerConfig.CONFIG);
@@ -28,7 +28,7 @@ final class ConfigDocsCommand implements Callable<Integer> {
         def.configKeys().values().stream()
                 .filter(k -> !HeadwaterConfigs.common().names().contains(k.name))
                 .forEach(own::define);
-        System.out.println("#### " + title + "\n");
+        System.out.println("## " + title + "\n");
         System.out.println(HeadwaterConfigs.toMarkdown(own));
     }
 }

@@ -18,6 +18,7 @@ import io.headwater.kafka.Topics;
 import io.headwater.registry.RegistryConfig;
 import io.headwater.trainer.TrainerConfig;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -42,9 +43,10 @@ import picocli.CommandLine.Option;
  * bundled real data sets streamed through in a shuffled order. Prints a line per published version.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Start an in-process Kafka broker and every Headwater service in this JVM, stream the bundled",
-            "labeled data sets through them and print each model version as it is published.",
-            "Stops when every example is learned, at --max-seconds, or on Ctrl-C."})
+        description = {"Stream the bundled data sets through an in-process broker and every service; print each version.",
+            "Starts an in-process Kafka broker (KRaft) and every Headwater service in this JVM, streams the bundled",
+            "labeled data sets through them and prints each model version as it is published. Stops when every",
+            "example is learned, at --max-seconds, or on Ctrl-C."})
 final class DemoCommand implements Callable<Integer> {
     @Option(names = "--tasks", split = ",", paramLabel = "TASK",
             description = "Bundled tasks to stream: spam, fine-foods, fortunes; image tasks mnist-digits, "
@@ -78,6 +80,11 @@ final class DemoCommand implements Callable<Integer> {
             description = "Port of POST /predict, served from the published versions; 0 picks a free one, -1 turns it off (default: ${DEFAULT-VALUE}).")
     int servingPort;
 
+    @Option(names = "--broker-port", paramLabel = "PORT", defaultValue = "0",
+            description = "Loopback port of the in-process broker; 0 picks a free one (default: ${DEFAULT-VALUE}). "
+                    + "Not used with -b.")
+    int brokerPort;
+
     @Option(names = "--linger-seconds", paramLabel = "S", defaultValue = "0",
             description = "Keep the services and /metrics up this many seconds after the summary, for a last scrape (default: ${DEFAULT-VALUE}).")
     int lingerSeconds;
@@ -95,6 +102,7 @@ final class DemoCommand implements Callable<Integer> {
     private final AtomicBoolean stop = new AtomicBoolean();
     private List<io.headwater.core.HeadType> headTypes;
     private final CountDownLatch finished = new CountDownLatch(1);
+    private final List<Path> tempDirs = new ArrayList<>();
     private long t0;
 
     @Override
@@ -107,8 +115,14 @@ final class DemoCommand implements Callable<Integer> {
             data.put(task, maxExamples == null ? lines : lines.subList(0, Math.min(maxExamples, lines.size())));
         }
         Map<String, String> props = new HashMap<>(connection.props());
-        props.putIfAbsent(TrainerConfig.STATE_DIR, Files.createTempDirectory("headwater-trainer-").toString());
-        props.putIfAbsent(RegistryConfig.STATE_DIR, Files.createTempDirectory("headwater-registry-").toString());
+        // State of its own for each run, deleted at the end (a local stack that keeps it: headwater up).
+        for (String key : List.of(TrainerConfig.STATE_DIR, RegistryConfig.STATE_DIR)) {
+            if (!props.containsKey(key)) {
+                Path dir = Files.createTempDirectory(key.startsWith("trainer") ? "headwater-trainer-" : "headwater-registry-");
+                tempDirs.add(dir);
+                props.put(key, dir.toString());
+            }
+        }
         props.putIfAbsent(HeadwaterConfigs.METRICS_PORT, Integer.toString(metricsPort));
         props.putIfAbsent(ServingConfig.PORT, Integer.toString(Math.max(0, servingPort)));
         // A demo is for this machine: its HTTP servers listen on loopback unless told otherwise.
@@ -140,6 +154,7 @@ final class DemoCommand implements Callable<Integer> {
         try {
             return run(data, props);
         } finally {
+            tempDirs.forEach(DemoCommand::delete);
             finished.countDown();
         }
     }
@@ -148,8 +163,10 @@ final class DemoCommand implements Callable<Integer> {
         Optional<EmbeddedKafkaBroker> broker = Optional.empty();
         if (!props.containsKey(HeadwaterConfigs.BOOTSTRAP_SERVERS)) {
             say("Starting an in-process Kafka broker (KRaft)...");
-            broker = Optional.of(EmbeddedKafkaBroker.start());
+            broker = Optional.of(EmbeddedKafkaBroker.builder().port(brokerPort).start());
             props.put(HeadwaterConfigs.BOOTSTRAP_SERVERS, broker.get().bootstrapServers());
+            say("Kafka broker on " + broker.get().bootstrapServers().replace("127.0.0.1", "localhost")
+                    + " (bootstrap.servers; kcat -b " + broker.get().bootstrapServers() + ")");
         }
         var common = HeadwaterConfigs.parse(HeadwaterConfigs.common(), props);
         Topics topics = Topics.withPrefix(common.getString(HeadwaterConfigs.TOPIC_PREFIX));
@@ -276,15 +293,31 @@ final class DemoCommand implements Callable<Integer> {
 
     private void printUpdate(ModelUpdate u) {
         report.add(u, elapsed());
-        System.out.printf("[%6.1fs] %-11s v%-3d examples %6d   windowed accuracy %.3f (last %d)   %s sha256 %s%n",
-                elapsed(), u.task(), u.version(), u.metrics().examplesLearned(), u.metrics().windowedAccuracy(),
-                u.metrics().windowCount(), u.headType(), u.artifact().sha256().substring(0, 12));
+        System.out.println(versionLine(elapsed(), u));
+    }
+
+    /** The line printed for a published version (the demo's and the local stack's). */
+    static String versionLine(double elapsed, ModelUpdate u) {
+        return String.format("[%6.1fs] %-11s v%-3d examples %6d   windowed accuracy %.3f (last %d)   %s sha256 %s%s",
+                elapsed, u.task(), u.version(), u.metrics().examplesLearned(), u.metrics().windowedAccuracy(),
+                u.metrics().windowCount(), u.headType(), u.artifact().sha256().substring(0, 12),
+                u.sourceVersion() > 0 ? "   (" + u.origin() + " of v" + u.sourceVersion() + ")" : "");
     }
 
     private void progress(PrometheusMeterRegistry meters) {
-        say(String.format("examples produced %.0f, embedded %.0f, learned %.0f, dead-lettered %.0f",
+        say(String.format("examples produced %.0f, embedded %.0f, learned %s, dead-lettered %.0f",
                 count(meters, "headwater.demo.produced"), count(meters, "headwater.extractor.features"),
-                count(meters, "headwater.trainer.examples"), count(meters, "headwater.extractor.dlq")));
+                learnedPerHead(meters), count(meters, "headwater.extractor.dlq")));
+    }
+
+    /** Examples learned by each head type ({@code lda 10416, sgd 10416}): with challengers every example is learned once per head. */
+    static String learnedPerHead(MeterRegistry meters) {
+        Map<String, Double> perHead = new java.util.TreeMap<>();
+        meters.find("headwater.trainer.examples").counters()
+                .forEach(c -> perHead.merge(c.getId().getTag("head"), c.count(), Double::sum));
+        List<String> parts = new ArrayList<>();
+        perHead.forEach((head, n) -> parts.add(String.format("%s %.0f", head, n)));
+        return parts.isEmpty() ? "0" : String.join(", ", parts) + " (each head learns every example)";
     }
 
     private static double count(PrometheusMeterRegistry meters, String name) {
@@ -352,7 +385,7 @@ final class DemoCommand implements Callable<Integer> {
      * The demo's console shows its own progress; the services' Kafka warnings (shown when they run
      * alone) are turned down to ERROR unless HEADWATER_KAFKA_LOG_LEVEL asks for them.
      */
-    private static void quietKafkaLogs() {
+    static void quietKafkaLogs() {
         if (System.getenv("HEADWATER_KAFKA_LOG_LEVEL") != null) {
             return;
         }
@@ -369,6 +402,15 @@ final class DemoCommand implements Callable<Integer> {
 
     private void say(String s) {
         System.out.printf("[%6.1fs] %s%n", elapsed(), s);
+    }
+
+    /** Deletes a directory the demo made; a failure is reported, not thrown (the run's result stands). */
+    static void delete(Path dir) {
+        try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (java.io.IOException e) {
+            System.err.println("headwater: could not delete " + dir + ": " + e.getMessage());
+        }
     }
 
     private static void sleep(long ms) {

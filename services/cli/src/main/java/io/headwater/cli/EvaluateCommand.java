@@ -54,7 +54,8 @@ import picocli.CommandLine.Parameters;
  * }</pre>
  */
 @Command(name = "evaluate", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Evaluate every head type on a labeled data set, embedded once with the bundled backbone:",
+        description = {"Measure every head type on a labeled data set: streaming, offline, transfer, forgetting, drift.",
+            "Evaluate every head type on a labeled data set, embedded once with the bundled backbone:",
             "  - test-then-train accuracy over one pass in a seeded shuffled order;",
             "  - each streaming head against its offline upper bound on a held-out split;",
             "  - the backbone against hashed bag-of-words (text) or raw pixels (images) with 50 to 1,000 labels;",

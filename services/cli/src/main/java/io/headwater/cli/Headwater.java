@@ -17,9 +17,11 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "headwater", mixinStandardHelpOptions = true, version = "headwater 0.1.0",
         description = "Continual transfer learning on Kafka streams.",
-        subcommands = {DemoCommand.class, EvaluateCommand.class, ProduceCommand.class, ServiceCommands.Extractor.class,
+        subcommands = {DemoCommand.class, UpCommand.class, EvaluateCommand.class, ProduceCommand.class, ServiceCommands.Extractor.class,
             ServiceCommands.Trainer.class, ServiceCommands.Registry.class, ServiceCommands.Serving.class, ConfigDocsCommand.class,
-            KeygenCommand.class, AclsCommand.class,
+            KeygenCommand.class, AclsCommand.class, RegistryCommands.Tasks.class, RegistryCommands.Versions.class,
+            RegistryCommands.Rollback.class, RegistryCommands.Pin.class, RegistryCommands.Unpin.class,
+            RegistryCommands.Pause.class, RegistryCommands.Resume.class, RegistryCommands.Predict.class,
             CommandLine.HelpCommand.class})
 public final class Headwater implements Callable<Integer> {
 

@@ -13,8 +13,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code headwater keygen}: a new Ed25519 key pair for signing model updates, as config lines. */
 @Command(name = "keygen", mixinStandardHelpOptions = true,
-        description = {"Print a new Ed25519 key pair for signing model updates, as config lines:",
-            "the private key for the registry, the public key for consumers (serving, ModelClient)."})
+        description = {"Print a new Ed25519 key pair for signing model updates.",
+            "As config lines: the private key for the registry, the public key for consumers (serving, ModelClient)."})
 final class KeygenCommand implements Callable<Integer> {
     @Option(names = "--key-id", defaultValue = "registry", paramLabel = "ID",
             description = "Key id written beside each signature (default: ${DEFAULT-VALUE}).")

@@ -34,6 +34,9 @@ final class ProduceCommand implements Callable<Integer> {
     @Mixin
     ConnectionOptions connection;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() {
         Map<String, String> props = connection.props();
@@ -60,8 +63,9 @@ final class ProduceCommand implements Callable<Integer> {
             }
             producer.flush();
         }
-        System.out.printf("Sent %d examples of task %s to %s (%d lines were not JSON objects and will be dead-lettered)%n",
+        spec.commandLine().getOut().printf("Sent %d examples of task %s to %s (%d lines were not JSON objects and will be dead-lettered)%n",
                 sent, task, topics.examples().name(), notJson);
+        spec.commandLine().getOut().flush();
         return 0;
     }
 }

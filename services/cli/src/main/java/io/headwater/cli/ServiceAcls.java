@@ -22,7 +22,7 @@ import org.apache.kafka.common.resource.ResourceType;
 /**
  * The Kafka ACLs each Headwater service needs on a cluster with an authorizer, and nothing more,
  * derived from the service's configuration (topic prefix, group ids, application ids, transactional
- * ids). {@code SecurityIT} runs the whole loop with exactly these and nothing else; the README's
+ * ids). {@code SecurityIT} runs the whole loop with exactly these and nothing else; docs/security.md's
  * table is {@link #markdown} of the defaults.
  *
  * <pre>{@code
@@ -166,7 +166,7 @@ public final class ServiceAcls {
         return out;
     }
 
-    /** One table of every service's grants, for the README. */
+    /** One table of every service's grants, for docs/security.md. */
     public static String markdown(Map<String, String> props) {
         StringBuilder b = new StringBuilder("| service | resource | name | pattern | operations |\n|---|---|---|---|---|\n");
         for (Service s : Service.values()) {

@@ -8,9 +8,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
-/** The README's generated parts are what the code generates today. */
+/** The generated parts of the docs are what the code generates today. */
 class DocsInStepTest {
-    static final Path README = Path.of("../../README.md");
+    static final Path CONFIGURATION = Path.of("../../docs/configuration.md");
+    static final Path SECURITY = Path.of("../../docs/security.md");
 
     static String run(String... args) {
         StringWriter out = new StringWriter();
@@ -21,7 +22,7 @@ class DocsInStepTest {
     @Test
     void shouldHaveTheConfigurationReferenceThatConfigDocsPrints() throws Exception {
         // given
-        String readme = Files.readString(README);
+        String reference = Files.readString(CONFIGURATION);
         // when
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
         java.io.PrintStream stdout = System.out;
@@ -33,13 +34,13 @@ class DocsInStepTest {
         }
         // then: every table, as printed (regenerate with ./headwater config-docs)
         for (String table : bytes.toString(java.nio.charset.StandardCharsets.UTF_8).split("\n\n")) {
-            assertThat(readme).as("README section of ./headwater config-docs").contains(table.strip());
+            assertThat(reference).as("docs/configuration.md section of ./headwater config-docs").contains(table.strip());
         }
     }
 
     @Test
     void shouldHaveTheAclTableThatAclsPrints() throws Exception {
-        assertThat(Files.readString(README)).as("README table of ./headwater acls --markdown")
+        assertThat(Files.readString(SECURITY)).as("docs/security.md table of ./headwater acls --markdown")
                 .contains(run("acls", "--markdown").strip());
     }
 

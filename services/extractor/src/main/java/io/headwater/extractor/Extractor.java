@@ -111,6 +111,7 @@ public final class Extractor implements Runnable, AutoCloseable {
     private final Counter transactionsAborted;
     private final Counter callsRetried;
     private final Timer backboneTime;
+    private final Timer commitTime;
     private final DistributionSummary batchSize;
     private final Optional<EmbeddingCache> cache;
     private final Counter cacheHits;
@@ -172,6 +173,9 @@ public final class Extractor implements Runnable, AutoCloseable {
                 .register(registry);
         this.backboneTime = Timer.builder("headwater.extractor.backbone.latency")
                 .description("Time to embed one poll's texts").publishPercentileHistogram().register(registry);
+        this.commitTime = Timer.builder("headwater.extractor.commit.latency")
+                .description("Time to write one batch and commit its transaction").publishPercentileHistogram()
+                .register(registry);
         this.cache = config.cacheDir().map(dir -> EmbeddingCache.open(dir,
                 backbone.sha256() + "/" + backbone.spec().maxTokens()));
         this.cacheHits = Counter.builder("headwater.extractor.cache.hits")
@@ -237,10 +241,19 @@ public final class Extractor implements Runnable, AutoCloseable {
         consumerProps.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         consumerProps.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         consumerProps.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.batchMaxRecords());
+        // A fetch per partition large enough to fill a batch of vector examples (about 4 KB each).
+        consumerProps.putIfAbsent(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 * 1024 * 1024);
         Map<String, Object> producerProps = new HashMap<>(config.clientProperties());
         producerProps.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
         producerProps.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         producerProps.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 5);
+        // A transaction carries hundreds of 1.6 KB feature records: batches of 16 KB (the client's
+        // default) make it dozens of produce requests. Kept within the topics' limits below.
+        producerProps.putIfAbsent(ProducerConfig.BATCH_SIZE_CONFIG, 512 * 1024);
+        // Right after a commit the coordinator may still be writing its markers and answers the next
+        // transaction's first send with CONCURRENT_TRANSACTIONS; at the client's 100 ms backoff that
+        // was most of every commit (155 ms of 160 measured). Backoff still grows to retry.backoff.max.ms.
+        producerProps.putIfAbsent(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, 10);
         sizeToTopics(producerProps);
         ExecutorService embedder = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "headwater-extractor-embed");
@@ -377,6 +390,8 @@ public final class Extractor implements Runnable, AutoCloseable {
         private final KafkaProducer<byte[], byte[]> producer;
         private final ExecutorService embedder;
         private List<Parsed> filling = new ArrayList<>();
+        /** Examples in {@link #filling} that need the backbone. */
+        private int fillingTexts;
         private long fillingSince;
         private Batch inFlight;
         private long backoffMs;
@@ -391,15 +406,21 @@ public final class Extractor implements Runnable, AutoCloseable {
 
         void step() {
             boolean idle = inFlight == null && filling.isEmpty();
-            if (filling.size() < config.batchMaxRecords()) {
+            if (!full()) {
                 ConsumerRecords<byte[], byte[]> records = consumer.poll(idle ? POLL : Duration.ofMillis(5));
                 if (filling.isEmpty() && !records.isEmpty()) {
                     fillingSince = System.currentTimeMillis();
                 }
-                records.forEach(r -> filling.add(parse(r)));
+                records.forEach(r -> {
+                    Parsed p = parse(r);
+                    filling.add(p);
+                    if (p.example().filter(e -> e.input() instanceof Example.Text).isPresent()) {
+                        fillingTexts++;
+                    }
+                });
                 health.lag(lag());
             }
-            boolean full = filling.size() >= config.batchMaxRecords();
+            boolean full = full();
             boolean ready = !filling.isEmpty()
                     && (full || System.currentTimeMillis() - fillingSince >= config.batchMaxWaitMs());
             if (inFlight != null && (inFlight.output().isDone() || full)) {
@@ -410,6 +431,11 @@ public final class Extractor implements Runnable, AutoCloseable {
             } else if (inFlight == null && ready) {
                 inFlight = submit();
             }
+        }
+
+        /** At batch.max.records texts, or batch.max.vectors examples in all. */
+        private boolean full() {
+            return fillingTexts >= config.batchMaxRecords() || filling.size() >= config.batchMaxVectors();
         }
 
         /** Records waiting on this instance's partitions, as of the last fetch; -1 when not known yet. */
@@ -431,6 +457,7 @@ public final class Extractor implements Runnable, AutoCloseable {
         private Batch submit() {
             List<Parsed> records = filling;
             filling = new ArrayList<>();
+            fillingTexts = 0;
             return new Batch(records, embedder.submit(() -> transform(records)));
         }
 
@@ -454,6 +481,7 @@ public final class Extractor implements Runnable, AutoCloseable {
                 throw new FatalException("Interrupted while embedding a batch", e);
             }
             Map<Integer, Exception> sendErrors = new ConcurrentHashMap<>();
+            long commitStart = System.nanoTime();
             try {
                 producer.beginTransaction();
                 for (int i = 0; i < out.size(); i++) {
@@ -480,6 +508,7 @@ public final class Extractor implements Runnable, AutoCloseable {
                 abort(batch, out, sendErrors, e);
                 return;
             }
+            commitTime.record(System.nanoTime() - commitStart, TimeUnit.NANOSECONDS);
             examplesIn.increment(batch.records().size());
             health.progressed();
             backoffMs = 0;
@@ -520,6 +549,7 @@ public final class Extractor implements Runnable, AutoCloseable {
             inFlight = null;
             unwritten.addAll(filling);
             filling = new ArrayList<>();
+            fillingTexts = 0;
             new Batch(unwritten, null).firstOffsets().forEach((tp, offset) -> {
                 if (assigned.contains(tp)) {
                     consumer.seek(tp, offset);
@@ -544,6 +574,8 @@ public final class Extractor implements Runnable, AutoCloseable {
                 commit(b);
             }
             filling.removeIf(p -> partitions.contains(new TopicPartition(p.record().topic(), p.record().partition())));
+            fillingTexts = (int) filling.stream().filter(p -> p.example().filter(e -> e.input() instanceof Example.Text)
+                    .isPresent()).count();
             Set<TopicPartition> left = new HashSet<>(assigned);
             left.removeAll(partitions);
             assigned = Set.copyOf(left);
@@ -567,6 +599,7 @@ public final class Extractor implements Runnable, AutoCloseable {
                 inFlight = null;
             }
             filling.clear();
+            fillingTexts = 0;
             Set<TopicPartition> left = new HashSet<>(assigned);
             left.removeAll(partitions);
             assigned = Set.copyOf(left);

@@ -62,12 +62,25 @@ public record FeatureRecord(String exampleId, String label, String backboneId, S
         putString(buf, id);
         putString(buf, lab);
         putString(buf, bb);
-        buf.put(HexFormat.of().parseHex(backboneSha256));
+        buf.put(sha256Bytes(backboneSha256));
         buf.putLong(eventTimeMs);
         putString(buf, st);
         buf.putInt(sourcePartition).putLong(sourceOffset).putInt(embedding.length);
         buf.asFloatBuffer().put(embedding);
         return buf.array();
+    }
+
+    /** The last backbone hash parsed: every record of an extractor carries the same one. */
+    private static volatile Object[] lastSha = {"", new byte[0]};
+
+    private static byte[] sha256Bytes(String hex) {
+        Object[] last = lastSha;
+        if (last[0].equals(hex)) {
+            return (byte[]) last[1];
+        }
+        byte[] b = HexFormat.of().parseHex(hex);
+        lastSha = new Object[] {hex, b};
+        return b;
     }
 
     private static void putString(ByteBuffer buf, byte[] b) {

@@ -166,7 +166,7 @@ public final class HeadwaterConfigs {
         return v.toString().replace("|", "\\|");
     }
 
-    /** The reference table of a config definition, in Markdown, for the README. */
+    /** The reference table of a config definition, in Markdown, for docs/configuration.md. */
     public static String toMarkdown(ConfigDef def) {
         StringBuilder b = new StringBuilder("| key | type | default | valid values | description |\n|---|---|---|---|---|\n");
         for (ConfigDef.ConfigKey k : new java.util.TreeMap<>(def.configKeys()).values()) {

@@ -13,7 +13,10 @@ import org.apache.kafka.common.serialization.Serializer;
 /** The one JSON mapper of the project, and serdes built on it. */
 public final class Json {
     /** Shared, thread-safe once configured. Unknown fields are ignored so readers survive additions. */
-    public static final ObjectMapper MAPPER = new ObjectMapper()
+    public static final ObjectMapper MAPPER = new ObjectMapper(com.fasterxml.jackson.core.JsonFactory.builder()
+            // Correctly rounded like Double.parseDouble, several times faster: vectors are hundreds of numbers.
+            .enable(com.fasterxml.jackson.core.StreamReadFeature.USE_FAST_DOUBLE_PARSER)
+            .build())
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
 

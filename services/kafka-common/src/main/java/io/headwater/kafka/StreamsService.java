@@ -189,6 +189,12 @@ public final class StreamsService implements AutoCloseable {
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);
         p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), Topics.MODEL_MAX_BYTES + 1024);
+        // After a commit the coordinator may still be writing markers: the next transaction's first
+        // send is answered CONCURRENT_TRANSACTIONS and retried after this backoff (the client's 100 ms
+        // stalled every commit for most of it).
+        if (!clientProps.containsKey(ProducerConfig.RETRY_BACKOFF_MS_CONFIG)) {
+            p.put(StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MS_CONFIG), 10);
+        }
         p.putAll(overrides);
         return p;
     }

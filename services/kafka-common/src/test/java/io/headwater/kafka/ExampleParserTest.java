@@ -143,4 +143,27 @@ class ExampleParserTest {
         assertThat(parser.parse(Optional.empty(), utf8("{\"id\":\"1\",\"id\":\"2\",\"task\":\"t\",\"text\":\"x\",\"label\":\"y\"}")).id())
                 .isEqualTo("2");
     }
+
+    /** Jackson's fast double parser is on: it must read every value as Double.parseDouble does. */
+    @Test
+    void shouldReadVectorValuesExactlyAsDoubleParseDouble() {
+        java.util.Random rnd = new java.util.Random(11);
+        for (int round = 0; round < 200; round++) {
+            String[] texts = new String[50];
+            StringBuilder json = new StringBuilder("{\"id\":\"1\",\"task\":\"t\",\"label\":\"y\",\"vector\":[");
+            for (int i = 0; i < texts.length; i++) {
+                double d = switch (i % 3) {
+                    case 0 -> rnd.nextGaussian();
+                    case 1 -> rnd.nextDouble() * Math.pow(10, rnd.nextInt(20) - 10);
+                    default -> Double.longBitsToDouble(rnd.nextLong() & 0x3fefffffffffffffL);
+                };
+                texts[i] = i % 5 == 0 ? String.format(java.util.Locale.ROOT, "%.9e", d) : Double.toString(d);
+                json.append(i == 0 ? "" : ",").append(texts[i]);
+            }
+            float[] v = ((Example.Vector) parser.parse(Optional.empty(), utf8(json + "]}")).input()).values();
+            for (int i = 0; i < texts.length; i++) {
+                assertThat(v[i]).as(texts[i]).isEqualTo((float) Double.parseDouble(texts[i]));
+            }
+        }
+    }
 }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import io.headwater.kafka.HttpEndpoint;
 import io.headwater.kafka.Json;
 import io.headwater.kafka.MetricsServer;
+import io.headwater.kafka.ModelDecision;
 import io.headwater.kafka.ModelUpdate;
 import io.headwater.kafka.RegistryCommand;
 import io.headwater.kafka.Topics;
@@ -60,6 +61,8 @@ import org.slf4j.LoggerFactory;
  * GET  /tasks/{task}/versions                  every version: metrics and lineage, without the artifact
  * GET  /tasks/{task}/versions/{v}              one version's full model update
  * GET  /tasks/{task}/versions/{v}/artifact     its head artifact, application/octet-stream
+ * GET  /tasks/{task}/decisions                 every decision: promoted, rejected and why, rollbacks, pins, pauses
+ * GET  /ui/                                    the registry's web page (tasks, versions, decisions, a chart, admin calls)
  * POST /tasks/{task}/rollback  {"version": 3, "reason": "..."}    admin: republish v3 as a new version
  * POST /tasks/{task}/pin       {"version": 3}                      admin: republish v3 and hold it
  * POST /tasks/{task}/unpin | /pause | /resume                      admin
@@ -79,7 +82,8 @@ final class RegistryApi implements AutoCloseable {
     /** Admin calls carry a few hundred bytes of JSON at most. */
     static final int MAX_BODY_BYTES = 16 * 1024;
     private static final Pattern TASK_PATH = Pattern.compile(
-            "/tasks/([A-Za-z0-9._-]{1,128})(?:/(versions(?:/(\\d{1,18})(/artifact)?)?|rollback|pin|unpin|pause|resume))?/?");
+            "/tasks/([A-Za-z0-9._-]{1,128})(?:/(versions(?:/(\\d{1,18})(/artifact)?)?|decisions|rollback|pin|unpin|pause|resume))?/?");
+    private static final String DECISIONS = "decisions";
 
     private final HttpServer server;
     private final Optional<String> adminToken;
@@ -104,6 +108,7 @@ final class RegistryApi implements AutoCloseable {
         this.producer = new KafkaProducer<>(config.clientProperties(), new StringSerializer(),
                 Serdes.ByteArray().serializer());
         server.createContext("/tasks", this::handle);
+        server.createContext("/", WebPage.load(RegistryApi.class.getClassLoader())::handle);
     }
 
     /** Starts answering; {@code self} is this instance as the other instances know it. */
@@ -142,7 +147,7 @@ final class RegistryApi implements AutoCloseable {
             }
             String task = m.group(1);
             String sub = m.group(2);
-            boolean admin = sub != null && !sub.startsWith("versions");
+            boolean admin = sub != null && !sub.startsWith("versions") && !sub.equals(DECISIONS);
             if (admin != post) {
                 error(ex, 405, (post ? "POST" : "GET") + " " + path + " is not a call");
                 return;
@@ -163,6 +168,8 @@ final class RegistryApi implements AutoCloseable {
             }
             if (sub == null) {
                 current(ex, task);
+            } else if (sub.equals(DECISIONS)) {
+                decisions(ex, task);
             } else if (m.group(3) == null) {
                 versions(ex, task);
             } else {
@@ -255,6 +262,24 @@ final class RegistryApi implements AutoCloseable {
         }
         out.sort(Comparator.comparingLong(r -> (Long) r.get("version")));
         json(ex, 200, Map.of("task", task, "versions", out));
+    }
+
+    private void decisions(HttpExchange ex, String task) throws IOException {
+        List<ModelDecision> out = new ArrayList<>();
+        ReadOnlyKeyValueStore<String, ModelDecision> store = store(RegistryTopology.DECISIONS_STORE);
+        try (KeyValueIterator<String, ModelDecision> it = store.prefixScan(task + "@", new StringSerializer())) {
+            it.forEachRemaining(kv -> {
+                if (kv.value.task().equals(task)) {
+                    out.add(kv.value);
+                }
+            });
+        }
+        if (out.isEmpty()) {
+            error(ex, 404, "no task '" + task + "'");
+            return;
+        }
+        out.sort(Comparator.comparingLong(ModelDecision::sequence));
+        json(ex, 200, Map.of("task", task, "decisions", out));
     }
 
     private static Map<String, Object> lineage(ModelUpdate u) {
@@ -403,7 +428,7 @@ final class RegistryApi implements AutoCloseable {
         MetricsServer.respond(ex, status, JSON, Json.write(body));
     }
 
-    private static void error(HttpExchange ex, int status, String message) throws IOException {
+    static void error(HttpExchange ex, int status, String message) throws IOException {
         json(ex, status, Map.of("error", message, "status", status));
     }
 

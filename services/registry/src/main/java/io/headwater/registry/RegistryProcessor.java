@@ -64,6 +64,7 @@ final class RegistryProcessor implements Processor<String, byte[], String, byte[
     private KeyValueStore<String, ModelUpdate> current;
     private KeyValueStore<String, ModelUpdate> versions;
     private KeyValueStore<String, TaskControl> controls;
+    private KeyValueStore<String, ModelDecision> decisions;
 
     RegistryProcessor(RegistryConfig config, MeterRegistry registry, AtomicLong lastPublished, int dlqMaxBytes) {
         this.config = config;
@@ -114,6 +115,7 @@ final class RegistryProcessor implements Processor<String, byte[], String, byte[
         this.current = context.getStateStore(RegistryTopology.CURRENT_STORE);
         this.versions = context.getStateStore(RegistryTopology.VERSIONS_STORE);
         this.controls = context.getStateStore(RegistryTopology.CONTROL_STORE);
+        this.decisions = context.getStateStore(RegistryTopology.DECISIONS_STORE);
     }
 
     @Override
@@ -189,8 +191,7 @@ final class RegistryProcessor implements Processor<String, byte[], String, byte[
                 ModelDecision.REJECTED, reason, 0, seen, null, "gate", Instant.now().toString());
         rejectedCounter(d.reasonCode()).increment();
         controls.put(task, control.next());
-        context.forward(new Record<>(Topics.historyKey(task, d.sequence()), Json.write(d), context.currentSystemTimeMs()),
-                RegistryTopology.HISTORY_SINK);
+        record(d, context.currentSystemTimeMs());
         LOG.info("Rejected candidate {} of task {}: {}", where, task, reason);
     }
 
@@ -269,8 +270,18 @@ final class RegistryProcessor implements Processor<String, byte[], String, byte[
         ModelDecision d = new ModelDecision(ModelDecision.FORMAT_VERSION, record.key(), next.decisions(), decision, reason,
                 update == null ? 0 : update.version(), seen, update, actor, Instant.now().toString());
         controls.put(record.key(), next);
-        context.forward(new Record<>(Topics.historyKey(record.key(), d.sequence()), Json.write(d), record.timestamp()),
+        record(d, record.timestamp());
+    }
+
+    /**
+     * Writes a decision to model-history and keeps it, without the update it published (that is in
+     * the versions store), for the API's history of the task.
+     */
+    private void record(ModelDecision d, long timestamp) {
+        context.forward(new Record<>(Topics.historyKey(d.task(), d.sequence()), Json.write(d), timestamp),
                 RegistryTopology.HISTORY_SINK);
+        decisions.put(RegistryTopology.versionKey(d.task(), d.sequence()), new ModelDecision(d.formatVersion(), d.task(),
+                d.sequence(), d.decision(), d.reason(), d.version(), d.candidate(), null, d.actor(), d.at()));
     }
 
     private TaskControl control(String task) {

@@ -1,6 +1,7 @@
 package io.headwater.registry;
 
 import io.headwater.kafka.Json;
+import io.headwater.kafka.ModelDecision;
 import io.headwater.kafka.ModelUpdate;
 import io.headwater.kafka.Topics;
 import io.micrometer.core.instrument.Gauge;
@@ -21,14 +22,16 @@ import org.apache.kafka.streams.state.Stores;
  * The registry as a pure function of its config:
  * {@code model-candidates + registry-commands -> decide -> model-updates + model-history}.
  * Both inputs are keyed by task and read as bytes, so a malformed one is rejected with its reason,
- * not a crash. Three stores, all keyed by task (and so queryable where the task lives): the current
- * version, every version ({@code task@00000000000000000001}), and the task's control (paused,
- * pinned, decision count).
+ * not a crash. Four stores, all keyed by task (and so queryable where the task lives): the current
+ * version, every version ({@code task@00000000000000000001}), every decision as on
+ * {@code model-history} but without the update it published ({@code task@sequence}, zero-padded the
+ * same way), and the task's control (paused, pinned, decision count).
  */
 public final class RegistryTopology {
     public static final String CURRENT_STORE = "current-version";
     public static final String VERSIONS_STORE = "versions";
     public static final String CONTROL_STORE = "task-control";
+    public static final String DECISIONS_STORE = "decisions";
     static final String UPDATES_SINK = "model-updates";
     static final String HISTORY_SINK = "model-history";
     static final String DLQ_SINK = "dead-letters";
@@ -64,6 +67,8 @@ public final class RegistryTopology {
                 Json.serde(ModelUpdate.class)).withLoggingEnabled(modelSized), "decide");
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(VERSIONS_STORE), Serdes.String(),
                 Json.serde(ModelUpdate.class)).withLoggingEnabled(modelSized), "decide");
+        t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DECISIONS_STORE), Serdes.String(),
+                Json.serde(ModelDecision.class)), "decide");
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(CONTROL_STORE), Serdes.String(),
                 Json.serde(TaskControl.class)), "decide");
         t.addSink(UPDATES_SINK, topics.modelUpdates().name(), Serdes.String().serializer(),

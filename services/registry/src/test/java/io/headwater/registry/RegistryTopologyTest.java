@@ -208,6 +208,17 @@ class RegistryTopologyTest {
         assertThat(rejected("gate")).isEqualTo(1);
         assertThat(rejected("floor")).isEqualTo(1);
         assertThat(rejected("min_examples")).isEqualTo(2);
+        // and the decisions store (the API's GET /tasks/a/decisions) keeps each one, without its update
+        org.apache.kafka.streams.state.KeyValueStore<String, ModelDecision> kept =
+                driver.getKeyValueStore(RegistryTopology.DECISIONS_STORE);
+        List<ModelDecision> stored = new java.util.ArrayList<>();
+        kept.all().forEachRemaining(kv -> stored.add(kv.value));
+        assertThat(stored).extracting(ModelDecision::sequence).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
+        assertThat(stored).extracting(ModelDecision::reason).containsExactlyElementsOf(
+                decisions.stream().map(ModelDecision::reason).toList());
+        assertThat(stored).extracting(ModelDecision::version).containsExactly(0L, 0L, 1L, 0L, 0L, 2L);
+        assertThat(stored).allSatisfy(d -> assertThat(d.update()).isNull());
+        assertThat(decisions.get(2).update()).isNotNull();
     }
 
     @Test

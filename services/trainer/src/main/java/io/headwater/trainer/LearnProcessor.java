@@ -31,7 +31,6 @@ import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.WindowStore;
 import org.apache.kafka.streams.state.WindowStoreIterator;
 import org.slf4j.Logger;
@@ -45,8 +44,11 @@ import org.slf4j.LoggerFactory;
  * drift detector is counted, logged, recorded in the next candidate and, with
  * {@code trainer.drift.reaction=adapt}, answered by the head's own reaction.
  *
- * <p>Working copies of recently used states stay in memory; every update is also put to the
- * (cached, changelogged) store, whose cache sends at most one changelog write per state per commit.
+ * <p>Working copies of recently used states stay in memory; every update is put to the
+ * {@link LiveStateStore}, which keeps it live and encodes each changed state once per commit into
+ * its changelogged store. To take a task back to its state before a record (a head that throws),
+ * the processor keeps what happened to each task since the last commit ({@link Event}) and replays
+ * it, without side effects, onto the states as of that commit.
  *
  * <p>A record that cannot be learned from goes to {@code features.dlq} with its reason, counted in
  * {@code headwater.trainer.dlq{reason}}, and the stream goes on: no task key ({@code key}), no value
@@ -67,7 +69,10 @@ final class LearnProcessor implements Processor<byte[], byte[], Object, Object> 
     private final int dlqMaxBytes;
     private final RepeatedWarnings warnings = new RepeatedWarnings(LOG, "headwater_trainer_dlq_total");
     private ProcessorContext<Object, Object> context;
-    private KeyValueStore<String, TaskState> store;
+    private final LiveStateStore.Registry stores;
+    private LiveStateStore store;
+    /** What changed each task's states since the last commit, in order; cleared on every commit. */
+    private final Map<String, List<Event>> events = new java.util.HashMap<>();
     /** Example ids learned, per task, with when; absent when deduplication is off. */
     private WindowStore<String, Long> seen;
     private final Map<String, TaskState> working = new LinkedHashMap<>(16, 0.75f, true) {
@@ -76,7 +81,10 @@ final class LearnProcessor implements Processor<byte[], byte[], Object, Object> 
             if (size() <= WORKING_SET * types.size()) {
                 return false;
             }
-            // Its state is in the store already; remember it if it still owes a time-triggered candidate.
+            // Its state goes to the store (encoded now if it changed since the last commit, so that no
+            // more than the working set is held live); remember it if it owes a time-triggered candidate.
+            String task = eldest.getValue().task;
+            store.spill(types.stream().map(t -> TaskState.key(task, t)).toList(), () -> events.remove(task));
             if (eldest.getValue().examplesSinceCandidate > 0) {
                 pending.put(eldest.getKey(), eldest.getValue().lastCandidateAtMs);
             }
@@ -93,8 +101,9 @@ final class LearnProcessor implements Processor<byte[], byte[], Object, Object> 
      * @param metrics     shared by every processor instance (one per stream task)
      * @param dlqMaxBytes the most a dead letter may take on {@code features.dlq}
      */
-    LearnProcessor(TrainerConfig config, TrainerMetrics metrics, int dlqMaxBytes) {
+    LearnProcessor(TrainerConfig config, TrainerMetrics metrics, int dlqMaxBytes, LiveStateStore.Registry stores) {
         this.config = config;
+        this.stores = stores;
         this.dlqMaxBytes = dlqMaxBytes;
         this.types = config.headTypes();
         this.metrics = metrics;
@@ -105,7 +114,9 @@ final class LearnProcessor implements Processor<byte[], byte[], Object, Object> 
     @Override
     public void init(ProcessorContext<Object, Object> context) {
         this.context = context;
-        this.store = context.getStateStore(TrainerTopology.STATE_STORE);
+        this.store = stores.of(context.taskId());
+        events.clear();
+        store.onFlush(events::clear);
         this.seen = config.dedupRetentionMs() > 0 ? context.getStateStore(TrainerTopology.SEEN_STORE) : null;
         working.clear();
         pending.clear();
@@ -151,11 +162,12 @@ final class LearnProcessor implements Processor<byte[], byte[], Object, Object> 
                     + "' was learned already (within trainer.dedup.retention.ms)");
             return;
         }
+        long now = context.currentSystemTimeMs();
         List<TaskState> states = new ArrayList<>(types.size());
         for (HeadType type : types) {
             TaskState state;
             try {
-                state = state(TaskState.key(task, type), task, type, f);
+                state = state(TaskState.key(task, type), task, type, f, now);
             } catch (BadRecordException e) {
                 deadLetter(record, "state", "the stored state of task '" + task + "' (" + type.id()
                         + " head) cannot be read: " + e.getMessage());
@@ -174,19 +186,23 @@ final class LearnProcessor implements Processor<byte[], byte[], Object, Object> 
             }
             states.add(state);
         }
+        int partition = context.recordMetadata().map(m -> m.partition()).orElse(-1);
+        long offset = context.recordMetadata().map(m -> m.offset()).orElse(-1L);
         List<Boolean> hits = new ArrayList<>(types.size());
         try {
             for (TaskState state : states) {
-                hits.add(testThenTrain(state, f, record.timestamp()));
+                hits.add(testThenTrain(state, f, record.timestamp(), partition, offset, true));
             }
         } catch (RuntimeException e) {
             // A head that fails on one record (the boundary of pluggable head code): every head of
-            // the task goes on from its state before this record, which is what the store holds.
-            types.forEach(type -> working.remove(TaskState.key(task, type)));
+            // the task goes on from its state before this record.
+            revert(task);
             deadLetter(record, "head", "a head of task '" + task + "' failed on this record: "
                     + KafkaErrors.describe(e));
             return;
         }
+        events.computeIfAbsent(task, t -> new ArrayList<>()).add(new Learned(f, record.timestamp(), partition, offset,
+                now));
         for (int i = 0; i < states.size(); i++) {
             TaskState state = states.get(i);
             TrainerMetrics.PerHead meters = metrics.of(state.head.type());
@@ -195,7 +211,7 @@ final class LearnProcessor implements Processor<byte[], byte[], Object, Object> 
                 meters.correct().increment();
             }
             if (state.examplesSinceCandidate >= config.candidateEveryExamples()) {
-                propose(state, context.currentSystemTimeMs());
+                propose(state, now);
             }
             store.put(TaskState.key(task, state.head.type()), state);
         }
@@ -212,9 +228,15 @@ final class LearnProcessor implements Processor<byte[], byte[], Object, Object> 
         }
     }
 
-    /** Tests, then trains one head on one record; true when the head predicted its label. */
-    private boolean testThenTrain(TaskState state, FeatureRecord f, long timestamp) {
-        Faults.hit("trainer.learn");
+    /**
+     * Tests, then trains one head on one record; true when the head predicted its label. Live, it
+     * also counts and logs; replaying ({@code live} false), it changes the state exactly as it did.
+     */
+    private boolean testThenTrain(TaskState state, FeatureRecord f, long timestamp, int partition, long offset,
+                                  boolean live) {
+        if (live) {
+            Faults.hit("trainer.learn");
+        }
         Optional<String> predicted = state.head.predict(f.embedding());
         boolean hit = predicted.isPresent() && predicted.get().equals(f.label());
         state.window.record(hit);
@@ -222,10 +244,12 @@ final class LearnProcessor implements Processor<byte[], byte[], Object, Object> 
         // A change the detector reports is drift only when the error rate rose; a fall is the head
         // learning (a young head) or recovering (after a change), and is not answered.
         if (predicted.isPresent() && state.drift.add(hit ? 0 : 1) && state.drift.mean() > errorBefore) {
-            drift(state, metrics.of(state.head.type()));
+            drift(state, live);
         }
         state.head.learn(f.embedding(), f.label());
-        context.recordMetadata().ifPresent(m -> state.featureOffsets.put(m.partition(), m.offset()));
+        if (partition >= 0) {
+            state.featureOffsets.put(partition, offset);
+        }
         if (state.examplesSinceCandidate == 0) {
             state.oldestUnproposedAtMs = timestamp;
         }
@@ -247,36 +271,98 @@ final class LearnProcessor implements Processor<byte[], byte[], Object, Object> 
                 TrainerTopology.DLQ_SINK);
     }
 
-    private void drift(TaskState state, TrainerMetrics.PerHead meters) {
+    private void drift(TaskState state, boolean live) {
         state.lastDriftAt = state.head.examplesLearned();
         state.driftDetections++;
-        meters.drift().increment();
-        LOG.warn("Drift in task {} ({} head) after {} examples: error rate now {} over the last {} predictions{}",
+        if (live) {
+            metrics.of(state.head.type()).drift().increment();
+            LOG.warn("Drift in task {} ({} head) after {} examples: error rate now {} over the last {} predictions{}",
                 state.task, state.head.type().id(), state.lastDriftAt,
                 String.format(Locale.ROOT, "%.3f", state.drift.mean()), state.drift.width(),
                 config.driftAdapts() ? "; adapting the head" : "");
+        }
         if (config.driftAdapts()) {
             state.head.reactToDrift();
         }
     }
 
-    private TaskState state(String key, String task, HeadType type, FeatureRecord f) {
+    private TaskState state(String key, String task, HeadType type, FeatureRecord f, long now) {
         TaskState s = working.get(key);
         if (s == null) {
             pending.remove(key);
             s = store.get(key);
             if (s == null) {
-                Head head = type.create(f.embedding().length, config.headOptions());
-                s = new TaskState(task, head, new WindowedAccuracy(config.accuracyWindow()),
-                        new DriftDetector(config.driftDelta(), 32, 10_000),
-                        new BackboneRef(f.backboneId(), f.backboneSha256(), f.embedding().length), new TreeMap<>(),
-                        0, context.currentSystemTimeMs());
-                LOG.info("New task {}: {} head on backbone {} ({} dims)", task, head.type().id(), f.backboneId(),
+                s = newState(task, type, f, now);
+                LOG.info("New task {}: {} head on backbone {} ({} dims)", task, type.id(), f.backboneId(),
                         f.embedding().length);
             }
             working.put(key, s);
         }
         return s;
+    }
+
+    private TaskState newState(String task, HeadType type, FeatureRecord f, long now) {
+        Head head = type.create(f.embedding().length, config.headOptions());
+        return new TaskState(task, head, new WindowedAccuracy(config.accuracyWindow()),
+                new DriftDetector(config.driftDelta(), 32, 10_000),
+                new BackboneRef(f.backboneId(), f.backboneSha256(), f.embedding().length), new TreeMap<>(), 0, now);
+    }
+
+    /** What changed a task's states since the last commit: an example learned, or a candidate proposed. */
+    private sealed interface Event permits Learned, Proposed {
+    }
+
+    /** An example every head of the task learned, at processing time {@code now}. */
+    private record Learned(FeatureRecord f, long timestamp, int partition, long offset, long now) implements Event {
+    }
+
+    /** A candidate proposed (or its export failed) for the state of {@code key} at {@code now}. */
+    private record Proposed(String key, long now) implements Event {
+    }
+
+    /**
+     * Takes every head of the task back to its state before the record being processed: the states
+     * as of the last commit, with the task's events since then replayed onto them.
+     */
+    private void revert(String task) {
+        Map<HeadType, TaskState> states = new LinkedHashMap<>();
+        for (HeadType type : types) {
+            String key = TaskState.key(task, type);
+            working.remove(key);
+            TaskState s = store.flushed(key);
+            if (s != null) {
+                states.put(type, s);
+            }
+        }
+        for (Event e : events.getOrDefault(task, List.of())) {
+            if (e instanceof Learned l) {
+                for (HeadType type : types) {
+                    TaskState s = states.computeIfAbsent(type, t -> newState(task, t, l.f(), l.now()));
+                    testThenTrain(s, l.f(), l.timestamp(), l.partition(), l.offset(), false);
+                }
+            } else if (e instanceof Proposed p) {
+                TaskState s = states.get(HeadType.of(p.key().substring(p.key().lastIndexOf('/') + 1)));
+                if (s != null) {
+                    proposed(s, p.now());
+                }
+            }
+        }
+        for (HeadType type : types) {
+            String key = TaskState.key(task, type);
+            TaskState s = states.get(type);
+            if (s == null) {
+                store.delete(key);
+            } else {
+                store.put(key, s);
+                working.put(key, s);
+            }
+        }
+    }
+
+    /** What proposing does to a state, whether or not its export worked. */
+    private static void proposed(TaskState s, long now) {
+        s.examplesSinceCandidate = 0;
+        s.lastCandidateAtMs = now;
     }
 
     private void proposeDue(long now) {
@@ -307,8 +393,9 @@ final class LearnProcessor implements Processor<byte[], byte[], Object, Object> 
         } catch (RuntimeException e) {
             // Pluggable head code again: no candidate this time, the next one is due after N more
             // examples or T, and learning goes on.
-            s.examplesSinceCandidate = 0;
-            s.lastCandidateAtMs = now;
+            proposed(s, now);
+            events.computeIfAbsent(s.task, t -> new ArrayList<>()).add(new Proposed(TaskState.key(s.task,
+                    s.head.type()), now));
             metrics.of(s.head.type()).candidatesFailed().increment();
             warnings.warn("export", "Could not export the {} head of task {}: {}", s.head.type().id(), s.task,
                     KafkaErrors.describe(e));
@@ -323,8 +410,9 @@ final class LearnProcessor implements Processor<byte[], byte[], Object, Object> 
                 offsets, config.applicationId(), Instant.ofEpochMilli(now).toString(),
                 Instant.ofEpochMilli(s.oldestUnproposedAtMs).toString(), configDigest);
         context.forward(new Record<Object, Object>(s.task, c, now), TrainerTopology.CANDIDATES_SINK);
-        s.examplesSinceCandidate = 0;
-        s.lastCandidateAtMs = now;
+        proposed(s, now);
+        events.computeIfAbsent(s.task, t -> new ArrayList<>()).add(new Proposed(TaskState.key(s.task, s.head.type()),
+                now));
         metrics.of(s.head.type()).candidates().increment();
         metrics.accuracy(s.task, s.head.type(), s.window.accuracy());
         LOG.debug("Proposed {} head for task {}: {} examples, windowed accuracy {}", c.headType(), s.task,

@@ -35,8 +35,6 @@ public final class Trainer {
     public static Map<String, Object> streamsOverrides(TrainerConfig config) {
         return Map.of(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId(),
                 StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.commitIntervalMs(),
-                StreamsConfig.STATE_DIR_CONFIG, config.stateDir(),
-                // Head state is large: let the record cache absorb every update between commits.
-                StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 64L * 1024 * 1024);
+                StreamsConfig.STATE_DIR_CONFIG, config.stateDir());
     }
 }

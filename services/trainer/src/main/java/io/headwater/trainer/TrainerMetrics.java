@@ -64,6 +64,13 @@ final class TrainerMetrics {
         return heads.get(type);
     }
 
+    /** Bytes of task states encoded into the changelogged state store (once per state per commit). */
+    Counter stateBytes() {
+        return Counter.builder("headwater.trainer.state.written").baseUnit("bytes")
+                .description("Task state encoded into the state store and its changelog, at most once per state per commit")
+                .register(registry);
+    }
+
     /** Feature records sent to features.dlq for {@code reason}. */
     Counter deadLetter(String reason) {
         return deadLetters.computeIfAbsent(reason, r -> Counter.builder("headwater.trainer.dlq")

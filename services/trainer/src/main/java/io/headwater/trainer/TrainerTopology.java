@@ -42,13 +42,12 @@ public final class TrainerTopology {
                 topics.features().name());
         // Meters are made once: gauges bind to the objects they were first registered with.
         TrainerMetrics metrics = new TrainerMetrics(registry, config.metricsMaxTasks(), config.headTypes());
-        t.addProcessor("learn", () -> new LearnProcessor(config, metrics, dlqMaxBytes), "features");
-        // One entry per task, ~0.6 MB for a 384-d LDA head: size the changelog's record limit deliberately.
-        t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STATE_STORE), Serdes.String(),
-                        TaskState.serde())
-                .withCachingEnabled()
-                .withLoggingEnabled(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(Topics.MODEL_MAX_BYTES))),
-                "learn");
+        LiveStateStore.Registry stores = new LiveStateStore.Registry(metrics.stateBytes());
+        t.addProcessor("learn", () -> new LearnProcessor(config, metrics, dlqMaxBytes, stores), "features");
+        // One entry per task and head, ~0.6 MB for a 384-d LDA head, written once per commit when it
+        // changed: size the changelog's record limit deliberately.
+        t.addStateStore(LiveStateStore.persistent(STATE_STORE,
+                Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(Topics.MODEL_MAX_BYTES)), stores), "learn");
         if (config.dedupRetentionMs() > 0) {
             Duration retention = Duration.ofMillis(config.dedupRetentionMs());
             t.addStateStore(Stores.windowStoreBuilder(Stores.persistentWindowStore(SEEN_STORE, retention, retention,

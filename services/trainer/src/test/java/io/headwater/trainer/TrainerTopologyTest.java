@@ -236,4 +236,20 @@ class TrainerTopologyTest {
         driver.advanceWallClockTime(Duration.ofSeconds(10));
         assertThat(candidates.isEmpty()).isTrue();
     }
+
+    @Test
+    void shouldEncodeEachChangedStateOncePerCommitIntoTheChangelog() {
+        // given
+        Random rnd = new Random(3);
+        // when: 30 examples of one task (the test driver commits after every record)
+        for (int i = 0; i < 30; i++) {
+            features.pipeInput("a", feature(rnd, i, SHA));
+        }
+        // then: one state written per record, as big as the state
+        double written = meters.find("headwater.trainer.state.written").counter().count();
+        KeyValueStore<String, TaskState> store = driver.getKeyValueStore(TrainerTopology.STATE_STORE);
+        int size = store.get("a/lda").encode().length;
+        assertThat(written).isBetween(25.0 * size, 31.0 * size);
+        assertThat(store.get("a/lda").head.examplesLearned()).isEqualTo(30);
+    }
 }
