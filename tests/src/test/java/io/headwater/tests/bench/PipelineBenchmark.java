@@ -210,6 +210,25 @@ public final class PipelineBenchmark {
         }
     }
 
+    /** The lda head alone on {@code tasks} interleaved tasks (fresh heads, each label new per task), one thread. */
+    private void manyHeadsAlone() {
+        TrainerConfig config = new TrainerConfig(Map.of());
+        List<Head> many = new ArrayList<>();
+        for (int t = 0; t < tasks; t++) {
+            many.add(HeadType.LDA.create(vectors.get(0).length, config.headOptions()));
+        }
+        long sink = 0;
+        long t0 = System.nanoTime();
+        for (int i = 0; i < examples; i++) {
+            Head head = many.get(i % tasks);
+            sink += head.predict(vector(i)).map(String::length).orElse(0);
+            head.learn(vector(i), label(i));
+        }
+        double rate = examples / ((System.nanoTime() - t0) / 1e9);
+        put("head alone lda, " + tasks + " tasks interleaved, test-then-train examples/s", "%.0f (sink %d)", rate,
+                sink % 10);
+    }
+
     private Map<String, String> props(String prefix, int partitions) {
         Map<String, String> p = new HashMap<>(OVERRIDES);
         p.put(HeadwaterConfigs.BOOTSTRAP_SERVERS, broker.bootstrapServers());
@@ -429,6 +448,7 @@ public final class PipelineBenchmark {
             Drain d = drain(new ExtractorConfig(p).groupId(), topics.examples().name(), examples, Duration.ofMinutes(10));
             put(tasks + " tasks, 4 partitions: extractor drain examples/s", "%.0f (%.1f s)", d.rate(), d.seconds());
         }
+        manyHeadsAlone();
         p.put("num.stream.threads", "2");
         String appId = "bench-trainer-many";
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
@@ -436,7 +456,9 @@ public final class PipelineBenchmark {
             Drain d = drain(appId, topics.features().name(), examples, Duration.ofMinutes(20));
             double written = meters.find("headwater.trainer.state.written").counter().count();
             put(tasks + " tasks, 4 partitions, 2 stream threads: trainer lda drain examples/s",
-                    "%.0f (%.1f s); state bytes written per example %.0f", d.rate(), d.seconds(), written / examples);
+                    "%.0f (%.1f s); / head alone on as many tasks (one thread) %s; state bytes written per example %.0f",
+                    d.rate(), d.seconds(), ratio(d.rate(), "head alone lda, " + tasks
+                            + " tasks interleaved, test-then-train examples/s"), written / examples);
         }
     }
 
