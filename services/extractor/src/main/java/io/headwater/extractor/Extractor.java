@@ -390,7 +390,7 @@ public final class Extractor implements Runnable, AutoCloseable {
         private final KafkaProducer<byte[], byte[]> producer;
         private final ExecutorService embedder;
         private List<Parsed> filling = new ArrayList<>();
-        /** Examples in {@link #filling} that need the backbone. */
+        /** Examples in {@link #filling} that need a backbone (texts and images). */
         private int fillingTexts;
         private long fillingSince;
         private Batch inFlight;
@@ -414,7 +414,7 @@ public final class Extractor implements Runnable, AutoCloseable {
                 records.forEach(r -> {
                     Parsed p = parse(r);
                     filling.add(p);
-                    if (p.example().filter(e -> e.input() instanceof Example.Text).isPresent()) {
+                    if (p.needsBackbone()) {
                         fillingTexts++;
                     }
                 });
@@ -433,7 +433,7 @@ public final class Extractor implements Runnable, AutoCloseable {
             }
         }
 
-        /** At batch.max.records texts, or batch.max.vectors examples in all. */
+        /** At batch.max.records texts and images, or batch.max.vectors examples in all. */
         private boolean full() {
             return fillingTexts >= config.batchMaxRecords() || filling.size() >= config.batchMaxVectors();
         }
@@ -574,8 +574,7 @@ public final class Extractor implements Runnable, AutoCloseable {
                 commit(b);
             }
             filling.removeIf(p -> partitions.contains(new TopicPartition(p.record().topic(), p.record().partition())));
-            fillingTexts = (int) filling.stream().filter(p -> p.example().filter(e -> e.input() instanceof Example.Text)
-                    .isPresent()).count();
+            fillingTexts = (int) filling.stream().filter(Parsed::needsBackbone).count();
             Set<TopicPartition> left = new HashSet<>(assigned);
             left.removeAll(partitions);
             assigned = Set.copyOf(left);
@@ -619,6 +618,11 @@ public final class Extractor implements Runnable, AutoCloseable {
         Parsed(ConsumerRecord<byte[], byte[]> record, Optional<Example> example,
                Optional<ProducerRecord<byte[], byte[]>> deadLetter) {
             this(record, example, deadLetter, Optional.empty());
+        }
+
+        /** A valid example a backbone must embed (a text or an image; not a vector of its own). */
+        boolean needsBackbone() {
+            return example.filter(e -> !(e.input() instanceof Example.Vector)).isPresent();
         }
     }
 

@@ -78,9 +78,9 @@ public final class ExtractorConfig extends ServiceConfig {
             .define(CACHE_DIR, Type.STRING, System.getProperty("java.io.tmpdir") + "/headwater-embedding-cache",
                     Importance.MEDIUM, "Directory of the local embedding cache (RocksDB), keyed by backbone and content hash: a replay or a second task on the same texts does not run the backbone again. Empty disables it.")
             .define(BATCH_MAX_RECORDS, Type.INT, 512, Range.between(1, 100_000), Importance.MEDIUM,
-                    "Most text examples per batch. A batch is embedded (texts grouped by length) and written with its input offsets in one transaction; while one batch commits, the next one is embedded.")
+                    "Most text or image examples per batch. A batch is embedded (texts grouped by length) and written with its input offsets in one transaction; while one batch commits, the next one is embedded.")
             .define(BATCH_MAX_VECTORS, Type.INT, 4096, Range.between(1, 100_000), Importance.LOW,
-                    "Most examples per batch in all, when they carry their own vectors (no backbone work): a batch is full at extractor.batch.max.records texts or this many examples. A commit costs about the same whatever its size, so vector streams go faster in larger transactions.")
+                    "Most examples per batch in all, when they carry their own vectors (no backbone work): a batch is full at extractor.batch.max.records texts and images or this many examples. A commit costs about the same whatever its size, so vector streams go faster in larger transactions.")
             .define(BATCH_MAX_WAIT_MS, Type.LONG, 50L, Range.between(0, 60_000), Importance.MEDIUM,
                     "How long to wait for a batch to fill once its first example arrived. Longer makes fuller batches under light load at the cost of latency.")
             .define(BACKBONE_NAME, Type.STRING, BackboneSpec.defaults().name(), Importance.HIGH,

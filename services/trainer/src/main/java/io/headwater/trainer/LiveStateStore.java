@@ -176,10 +176,7 @@ final class LiveStateStore implements KeyValueStore<String, TaskState>, CachedSt
         for (String key : keys) {
             TaskState s = dirty.remove(key);
             if (s != null) {
-                byte[] bytes = s.encode();
-                encodedBytes += bytes.length;
-                registry.encodedBytes.increment(bytes.length);
-                inner.put(key, bytes);
+                encodeInto(key, s);
             }
         }
         forget.run();
@@ -276,12 +273,7 @@ final class LiveStateStore implements KeyValueStore<String, TaskState>, CachedSt
             context.setRecordContext(new ProcessorRecordContext(lastTimestamp, -1, -1, null, new RecordHeaders()));
         }
         try {
-            for (Map.Entry<String, TaskState> e : dirty.entrySet()) {
-                byte[] bytes = e.getValue().encode();
-                encodedBytes += bytes.length;
-                registry.encodedBytes.increment(bytes.length);
-                inner.put(e.getKey(), bytes);
-            }
+            dirty.forEach(this::encodeInto);
             dirty.clear();
             onFlush.run();
         } finally {
@@ -310,6 +302,13 @@ final class LiveStateStore implements KeyValueStore<String, TaskState>, CachedSt
     @Override
     public boolean setFlushListener(CacheFlushListener<String, TaskState> listener, boolean sendOldValues) {
         return false;
+    }
+
+    private void encodeInto(String key, TaskState state) {
+        byte[] bytes = state.encode();
+        encodedBytes += bytes.length;
+        registry.encodedBytes.increment(bytes.length);
+        inner.put(key, bytes);
     }
 
     @Override
