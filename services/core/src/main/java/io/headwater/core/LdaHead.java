@@ -6,7 +6,7 @@ import java.util.Optional;
 
 /**
  * The closed-form streaming head: {@link LdaStatistics} that update exactly with each example
- * ({@code O(d^2)}), and a classifier solved from them ({@code O(d^3)}, several milliseconds at
+ * ({@code O(d^2)}), and a classifier solved from them ({@code O(d^3)}, about 2 milliseconds at
  * {@code d = 384}) when a prediction needs it. Deterministic, no learning rate. Before the first
  * solve it predicts the most frequent label.
  *

@@ -211,36 +211,73 @@ public final class LdaStatistics {
      * with weight).
      */
     public double[][] pooledCovariance() {
+        double[][] lower = scatterLower();
+        double dof = dof();
         double[][] cov = new double[dimension][dimension];
-        int k = 0;
         for (int i = 0; i < dimension; i++) {
-            for (int j = i; j < dimension; j++) {
-                cov[i][j] = secondMoment[k++];
-            }
-        }
-        int weighted = 0;
-        for (int c = 0; c < labels.size(); c++) {
-            if (classWeights[c] == 0) {
-                continue;
-            }
-            weighted++;
-            double[] sum = classSums.get(c);
-            double inv = 1.0 / classWeights[c];
-            for (int i = 0; i < dimension; i++) {
-                double si = sum[i] * inv;
-                for (int j = i; j < dimension; j++) {
-                    cov[i][j] -= si * sum[j];
-                }
-            }
-        }
-        double dof = Math.max(1, totalWeight - weighted);
-        for (int i = 0; i < dimension; i++) {
-            for (int j = i; j < dimension; j++) {
-                cov[i][j] /= dof;
+            for (int j = 0; j <= i; j++) {
+                cov[i][j] = lower[i][j] / dof;
                 cov[j][i] = cov[i][j];
             }
         }
         return cov;
+    }
+
+    /** {@code n - K}, at least 1. */
+    private double dof() {
+        int weighted = 0;
+        for (double w : classWeights) {
+            if (w != 0) {
+                weighted++;
+            }
+        }
+        return Math.max(1, totalWeight - weighted);
+    }
+
+    /** The within-class scatter {@code sum(x x^T) - sum_c n_c mu_c mu_c^T}, lower triangle by rows. */
+    private double[][] scatterLower() {
+        double[][] lower = Linear.lower(dimension);
+        // The second moment is kept as the upper triangle by rows: row j holds (j, j..d-1).
+        int k = 0;
+        for (int j = 0; j < dimension; j++) {
+            for (int i = j; i < dimension; i++) {
+                lower[i][j] = secondMoment[k++];
+            }
+        }
+        for (int c = 0; c < labels.size(); c++) {
+            if (classWeights[c] == 0) {
+                continue;
+            }
+            double[] sum = classSums.get(c);
+            double inv = 1.0 / classWeights[c];
+            for (int i = 0; i < dimension; i++) {
+                Linear.axpy(lower[i], -(sum[i] * inv), sum);
+            }
+        }
+        return lower;
+    }
+
+    /**
+     * {@code S = (1 - a) Sigma + a (tr(Sigma) / d) I} (plus a jitter on the diagonal), lower
+     * triangle by rows, for {@link Linear#choleskyInPlace}.
+     */
+    private double[][] shrunkCovariance(double shrinkage) {
+        double[][] s = scatterLower();
+        double dof = dof();
+        double trace = 0;
+        for (int i = 0; i < dimension; i++) {
+            trace += s[i][i] / dof;
+        }
+        double target = trace / dimension;
+        double scale = (1 - shrinkage) / dof;
+        for (int i = 0; i < dimension; i++) {
+            double[] row = s[i];
+            for (int j = 0; j <= i; j++) {
+                row[j] *= scale;
+            }
+            row[i] += shrinkage * target + JITTER;
+        }
+        return s;
     }
 
     /**
@@ -261,19 +298,9 @@ public final class LdaStatistics {
         }
         int k = labels.size();
         double[][] means = means();
-        double[][] cov = pooledCovariance();
-        double trace = 0;
-        for (int i = 0; i < dimension; i++) {
-            trace += cov[i][i];
-        }
-        double target = trace / dimension;
-        for (int i = 0; i < dimension; i++) {
-            for (int j = 0; j < dimension; j++) {
-                cov[i][j] *= (1 - shrinkage);
-            }
-            cov[i][i] += shrinkage * target + JITTER;
-        }
-        double[][] chol = Linear.cholesky(cov);
+        double[][] cov = shrunkCovariance(shrinkage);
+        Linear.choleskyInPlace(cov);
+        double[][] solutions = Linear.choleskySolveAll(cov, means);
         float[] weights = new float[k * dimension];
         float[] bias = new float[k];
         for (int c = 0; c < k; c++) {
@@ -281,7 +308,7 @@ public final class LdaStatistics {
                 bias[c] = UNSEEN_CLASS_BIAS;
                 continue;
             }
-            double[] w = Linear.choleskySolve(chol, means[c]);
+            double[] w = solutions[c];
             double dot = 0;
             for (int i = 0; i < dimension; i++) {
                 weights[c * dimension + i] = (float) w[i];

@@ -1,54 +1,143 @@
 package io.headwater.core;
 
-/** The little dense linear algebra the heads need; no native code. */
+/**
+ * The little dense linear algebra the heads need; no native code. A symmetric matrix is held as
+ * its lower triangle, one array per row: {@code l[i][j]} for {@code j <= i}. Every inner loop is an
+ * {@code a[k] -= s * b[k]} over the same consecutive elements of its arrays, which the JIT turns
+ * into vector instructions (a dot product cannot be: Java fixes the order of its additions): the
+ * Cholesky factorisation subtracts each panel of four finished columns from the rows below it in
+ * one pass, and the triangular solves run across all right-hand sides at once. Deterministic: the
+ * same input gives the same bits on every run.
+ */
 final class Linear {
+    /** Columns factored together before the rows below them are updated: one pass over those rows per panel. */
+    private static final int PANEL = 4;
+
     private Linear() {
     }
 
-    /** Lower-triangular {@code L} with {@code L L^T = a}; {@code a} must be symmetric positive definite. */
-    static double[][] cholesky(double[][] a) {
-        int n = a.length;
-        double[][] l = new double[n][n];
+    /** An empty lower triangle of order {@code n}: row {@code i} has {@code i + 1} elements. */
+    static double[][] lower(int n) {
+        double[][] l = new double[n][];
         for (int i = 0; i < n; i++) {
-            double[] li = l[i];
-            for (int j = 0; j <= i; j++) {
-                double[] lj = l[j];
-                double sum = a[i][j];
-                for (int k = 0; k < j; k++) {
-                    sum -= li[k] * lj[k];
-                }
-                if (i == j) {
-                    if (!(sum > 0)) {
-                        throw new ArithmeticException("matrix is not positive definite at row " + i);
-                    }
-                    li[i] = Math.sqrt(sum);
-                } else {
-                    li[j] = sum / lj[j];
-                }
-            }
+            l[i] = new double[i + 1];
         }
         return l;
     }
 
-    /** Solves {@code L L^T x = b}. */
-    static double[] choleskySolve(double[][] l, double[] b) {
-        int n = b.length;
-        double[] y = new double[n];
-        for (int i = 0; i < n; i++) {
-            double sum = b[i];
-            for (int k = 0; k < i; k++) {
-                sum -= l[i][k] * y[k];
+    /**
+     * Replaces the lower triangle of a symmetric positive definite {@code A} with the
+     * lower-triangular {@code L} of its Cholesky factorisation, {@code L L^T = A}.
+     *
+     * @throws ArithmeticException naming the row where {@code A} turned out not positive definite
+     */
+    static void choleskyInPlace(double[][] l) {
+        int n = l.length;
+        double[][] cols = new double[PANEL][n];
+        for (int j0 = 0; j0 < n; j0 += PANEL) {
+            int j1 = Math.min(n, j0 + PANEL);
+            // Factor the panel's columns, updating only the panel.
+            for (int j = j0; j < j1; j++) {
+                double d = l[j][j];
+                if (!(d > 0)) {
+                    throw new ArithmeticException("matrix is not positive definite at row " + j);
+                }
+                d = Math.sqrt(d);
+                l[j][j] = d;
+                double[] col = cols[j - j0];
+                for (int i = j + 1; i < n; i++) {
+                    double v = l[i][j] / d;
+                    l[i][j] = v;
+                    col[i] = v;
+                }
+                for (int i = j + 1; i < n; i++) {
+                    double[] li = l[i];
+                    double s = col[i];
+                    for (int k = j + 1, end = Math.min(i, j1 - 1); k <= end; k++) {
+                        li[k] -= s * col[k];
+                    }
+                }
             }
-            y[i] = sum / l[i][i];
+            // Then subtract the whole panel from the rows and columns after it, in one pass.
+            if (j1 - j0 == PANEL) {
+                double[] c0 = cols[0];
+                double[] c1 = cols[1];
+                double[] c2 = cols[2];
+                double[] c3 = cols[3];
+                for (int i = j1; i < n; i++) {
+                    double[] li = l[i];
+                    double s0 = c0[i];
+                    double s1 = c1[i];
+                    double s2 = c2[i];
+                    double s3 = c3[i];
+                    for (int k = j1; k <= i; k++) {
+                        li[k] -= s0 * c0[k] + s1 * c1[k] + s2 * c2[k] + s3 * c3[k];
+                    }
+                }
+            } else {
+                for (int j = j0; j < j1; j++) {
+                    double[] col = cols[j - j0];
+                    for (int i = j1; i < n; i++) {
+                        double[] li = l[i];
+                        double s = col[i];
+                        for (int k = j1; k <= i; k++) {
+                            li[k] -= s * col[k];
+                        }
+                    }
+                }
+            }
         }
-        double[] x = new double[n];
-        for (int i = n - 1; i >= 0; i--) {
-            double sum = y[i];
-            for (int k = i + 1; k < n; k++) {
-                sum -= l[k][i] * x[k];
+    }
+
+    /**
+     * Solves {@code L L^T x = b} for every row {@code b} of {@code rhs} at once, with {@code L} from
+     * {@link #choleskyInPlace}; row {@code c} of the result solves row {@code c} of {@code rhs}.
+     */
+    static double[][] choleskySolveAll(double[][] l, double[][] rhs) {
+        int n = l.length;
+        int m = rhs.length;
+        // y[i][c]: unknown i of right-hand side c, so that the inner loops run across c.
+        double[][] y = new double[n][m];
+        for (int i = 0; i < n; i++) {
+            double[] yi = y[i];
+            for (int c = 0; c < m; c++) {
+                yi[c] = rhs[c][i];
             }
-            x[i] = sum / l[i][i];
+            double[] li = l[i];
+            for (int k = 0; k < i; k++) {
+                axpy(yi, -li[k], y[k]);
+            }
+            double d = li[i];
+            for (int c = 0; c < m; c++) {
+                yi[c] /= d;
+            }
+        }
+        // L^T x = y, one unknown at a time from the last: once x[i] is known, its term leaves every
+        // earlier equation, and those terms are row i of L.
+        for (int i = n - 1; i >= 0; i--) {
+            double[] li = l[i];
+            double[] xi = y[i];
+            double d = li[i];
+            for (int c = 0; c < m; c++) {
+                xi[c] /= d;
+            }
+            for (int k = 0; k < i; k++) {
+                axpy(y[k], -li[k], xi);
+            }
+        }
+        double[][] x = new double[m][n];
+        for (int i = 0; i < n; i++) {
+            for (int c = 0; c < m; c++) {
+                x[c][i] = y[i][c];
+            }
         }
         return x;
+    }
+
+    /** {@code a[k] += s * b[k]} for every {@code k} of {@code a} ({@code b} may be longer). */
+    static void axpy(double[] a, double s, double[] b) {
+        for (int k = 0; k < a.length; k++) {
+            a[k] += s * b[k];
+        }
     }
 }
