@@ -8,7 +8,7 @@
 #        tests/benchmark.sh freshness [--candidates N] [--requests N]   (registry-to-client freshness, /predict)
 #        tests/benchmark.sh trainer [--texts N] [--tasks N] [--per-task N] [--seconds S] [--sweep]
 #                                   (heads and trainer: examples/s per thread, state size, memory of N tasks)
-#        tests/benchmark.sh pipeline [--examples N] [--tasks N] [--heads lda,sgd] [--no-many] [--no-latency]
+#        tests/benchmark.sh pipeline [--examples N] [--tasks N] [--heads lda,sgd] [--no-many] [--no-latency] [--only-many]
 #                                   (vector examples through extractor, trainer, registry: drain rates per stage
 #                                    against each head alone, end to end, 100 tasks, latency at half capacity)
 set -euo pipefail

@@ -65,7 +65,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  */
 public final class PipelineBenchmark {
     private static final String USAGE = "usage: PipelineBenchmark [--examples N] [--tasks N] [--heads lda,sgd] "
-            + "[--texts N] [--latency-seconds S] [--no-many] [--no-latency] [-D key=value ...] [--out FILE]";
+            + "[--texts N] [--latency-seconds S] [--no-many] [--no-latency] [--only-many] [-D key=value ...] [--out FILE]";
     private static final String TASK = "bench";
     /** {@code -D key=value}: settings for every stage. */
     private static final Map<String, String> OVERRIDES = new HashMap<>();
@@ -92,6 +92,7 @@ public final class PipelineBenchmark {
         double latencySeconds = 20;
         boolean many = true;
         boolean latency = true;
+        boolean one = true;
         List<HeadType> heads = List.of(HeadType.values());
         Path out = Path.of("tests", "target", "pipeline-benchmark.txt");
         try {
@@ -104,6 +105,10 @@ public final class PipelineBenchmark {
                     case "--heads" -> heads = java.util.Arrays.stream(args[++i].split(",")).map(HeadType::of).toList();
                     case "--no-many" -> many = false;
                     case "--no-latency" -> latency = false;
+                    case "--only-many" -> {
+                        one = false;
+                        latency = false;
+                    }
                     case "--out" -> out = Path.of(args[++i]);
                     case "-D" -> {
                         String[] kv = args[++i].split("=", 2);
@@ -122,13 +127,17 @@ public final class PipelineBenchmark {
         }
         PipelineBenchmark b = new PipelineBenchmark(examples, tasks, heads);
         b.embed(texts);
-        b.headsAlone();
+        if (one) {
+            b.headsAlone();
+        }
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start();
              Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
             b.broker = broker;
             b.admin = admin;
-            b.oneTask();
-            b.endToEnd();
+            if (one) {
+                b.oneTask();
+                b.endToEnd();
+            }
             if (many) {
                 b.manyTasks();
             }
@@ -452,8 +461,10 @@ public final class PipelineBenchmark {
         p.put("num.stream.threads", "2");
         String appId = "bench-trainer-many";
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        Map<String, Long> cpu0 = threadCpu();
         try (StreamsService trainer = Trainer.start(trainerConfig(p, appId, HeadType.LDA), meters)) {
             Drain d = drain(appId, topics.features().name(), examples, Duration.ofMinutes(20));
+            put(tasks + " tasks, 4 partitions, 2 stream threads: CPU seconds by thread", "%s", cpuSince(cpu0));
             double written = meters.find("headwater.trainer.state.written").counter().count();
             put(tasks + " tasks, 4 partitions, 2 stream threads: trainer lda drain examples/s",
                     "%.0f (%.1f s); / head alone on as many tasks (one thread) %s; state bytes written per example %.0f",
