@@ -64,12 +64,23 @@ public record DenseLayer(int inputs, int outputs, float[] weights, float[] bias,
         }
         float[] out = new float[outputs];
         for (int o = 0; o < outputs; o++) {
-            double acc = bias[o];
+            // Four partial sums in double, so that each addition need not wait for the one before.
+            double a0 = 0;
+            double a1 = 0;
+            double a2 = 0;
+            double a3 = 0;
             int row = o * inputs;
-            for (int i = 0; i < inputs; i++) {
-                acc += (double) weights[row + i] * in[i];
+            int i = 0;
+            for (; i + 3 < inputs; i += 4) {
+                a0 += (double) weights[row + i] * in[i];
+                a1 += (double) weights[row + i + 1] * in[i + 1];
+                a2 += (double) weights[row + i + 2] * in[i + 2];
+                a3 += (double) weights[row + i + 3] * in[i + 3];
             }
-            out[o] = (float) acc;
+            for (; i < inputs; i++) {
+                a0 += (double) weights[row + i] * in[i];
+            }
+            out[o] = (float) (bias[o] + ((a0 + a1) + (a2 + a3)));
         }
         switch (activation) {
             case RELU -> {
