@@ -172,6 +172,31 @@ class PlainPngTest {
     }
 
     @Test
+    void shouldLeaveOddChunkLayoutsAndPresetDictionariesToImageIo() {
+        byte[] rows = filtered(new byte[5 * 6], 5, 6, 1, 0);
+        byte[] head = signatureAndHeader(5, 6, 0, 0);
+        byte[] idat = chunk("IDAT", deflate(rows));
+        byte[] iend = chunk("IEND", new byte[0]);
+        byte[] overlong = idat.clone();
+        overlong[3] = (byte) 0x7F; // an IDAT length that runs past the end of the file
+        byte[] presetDictionary = {0x78, (byte) 0xBB, 0, 0, 0, 1, 0x63, 0, 0, 0, 0, 0, 0};
+        byte[][] pngs = {
+            concat(head, iend),                                      // no IDAT
+            concat(head, idat, chunk("IEND", new byte[] {1, 2, 3, 4}), iend), // IEND with data
+            concat(head, idat, iend, iend),                          // something after IEND
+            concat(head, overlong, iend),
+            concat(head, chunk("IDAT", presetDictionary), iend),     // zlib asking for a preset dictionary
+            Arrays.copyOf(head, 30),                                 // the header cut short
+        };
+        for (byte[] png : pngs) {
+            assertThat(PlainPng.decode(png, 10_000)).isNull();
+            if (png.length > 30) {
+                assertSameAsImageIo(png);
+            }
+        }
+    }
+
+    @Test
     void shouldLeaveAnUnknownFilterToImageIo() {
         byte[] rows = filtered(new byte[5 * 6], 5, 6, 1, 0);
         rows[(5 + 1) * 3] = 5;
