@@ -151,7 +151,7 @@ public final class ExtractorConfig extends ServiceConfig {
             .define(IMAGE_BATCH_SIZE, Type.INT, ImageBackboneSpec.defaults().batchSize(), Range.between(1, 4096),
                     Importance.MEDIUM, "Images per image-backbone run.")
             .define(IMAGE_THREADS, Type.INT, 0, Range.between(0, 1024), Importance.MEDIUM,
-                    "ONNX Runtime intra-op threads of the image backbone. 0 = one per core.")
+                    "ONNX Runtime intra-op threads of the image backbone. 0 = one per core but one (at least 1): the extractor reads and decodes the next batch on another thread while one batch runs, and an operator split over every core waits on whichever core that thread holds.")
             .define(IMAGE_DIMENSION, Type.INT, 0, Range.between(0, 65_536), Importance.LOW,
                     "Width the image backbone's vectors must have; start-up fails if it differs. 0 = no check.");
 
@@ -263,6 +263,15 @@ public final class ExtractorConfig extends ServiceConfig {
     }
 
     /**
+     * ONNX Runtime intra-op threads of the image backbone: {@code backbone.image.threads}, or for 0
+     * one per core but one, left to the consumer thread that decodes the next batch meanwhile.
+     */
+    public int imageThreads() {
+        int configured = raw().getInt(IMAGE_THREADS);
+        return configured > 0 ? configured : Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
+    }
+
+    /**
      * The image backbone to load for {@link #imageTasks()}: the bundled {@code backbone.image.name}
      * or the ONNX file at {@code backbone.image.model.path}, on {@code backbone.provider}.
      *
@@ -277,7 +286,7 @@ public final class ExtractorConfig extends ServiceConfig {
                 .maxPixels(raw().getLong(IMAGE_MAX_PIXELS))
                 .normalize(raw().getBoolean(IMAGE_NORMALIZE))
                 .batchSize(raw().getInt(IMAGE_BATCH_SIZE))
-                .intraOpThreads(raw().getInt(IMAGE_THREADS))
+                .intraOpThreads(imageThreads())
                 .provider(ExecutionProvider.fromConfig(raw().getString(BACKBONE_PROVIDER)))
                 .deviceId(raw().getInt(BACKBONE_DEVICE_ID));
         String path = raw().getString(IMAGE_MODEL_PATH).trim();

@@ -35,6 +35,13 @@ class ImageConfigTest {
     }
 
     @Test
+    void shouldLeaveOneCoreToTheConsumerThreadUnlessThreadsAreSet() {
+        int cores = Runtime.getRuntime().availableProcessors();
+        assertThat(config().imageBackboneSpec().intraOpThreads()).isEqualTo(Math.max(1, cores - 1));
+        assertThat(config(ExtractorConfig.IMAGE_THREADS, "3").imageBackboneSpec().intraOpThreads()).isEqualTo(3);
+    }
+
+    @Test
     void shouldParseAUserVisionModel() {
         ExtractorConfig c = config(ExtractorConfig.IMAGE_TASKS, "photos-.*",
                 ExtractorConfig.IMAGE_MODEL_PATH, "/models/resnet18.onnx",
