@@ -89,11 +89,11 @@ class KeyRotationIT {
                     JsonNode before = tasks(port);
                     assertThat(before).extracting(t -> t.path("task").asText() + "=" + t.path("signedBy").asText())
                             .containsExactlyInAnyOrder("a=reg-2", "b=reg-1");
-                    HttpResponse<String> resign = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    HttpResponse<String> resign = untilNot503(HttpRequest.newBuilder(
                             URI.create("http://127.0.0.1:" + port + "/tasks/b/rollback"))
                             .header("Authorization", "Bearer " + TOKEN)
                             .POST(HttpRequest.BodyPublishers.ofString("{\"version\": 1, \"reason\": \"re-sign with reg-2\"}"))
-                            .build(), HttpResponse.BodyHandlers.ofString());
+                            .build());
                     assertThat(resign.statusCode()).as(resign.body()).isEqualTo(202);
                     RegistryApiIT.await(() -> version(follower, "b") == 2, "b re-signed as v2");
                     ModelUpdate b2 = follower.current("b").orElseThrow().update();
@@ -142,11 +142,32 @@ class KeyRotationIT {
         return client.current(task).map(m -> m.version()).orElse(0L);
     }
 
+    /** The task list; asked again while the registry answers 503 (starting or rebalancing: "try again"). */
     static JsonNode tasks(int port) {
         try {
-            return Json.MAPPER.readTree(HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + port + "/tasks")).build(), HttpResponse.BodyHandlers.ofString())
-                    .body()).path("tasks");
+            HttpResponse<String> r = untilNot503(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + port + "/tasks")).build());
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            return Json.MAPPER.readTree(r.body()).path("tasks");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Sends the request, again while the answer is 503, for up to a minute: the restarted registry
+     * rebalances once more when the old instance's session expires, and answers 503 meanwhile.
+     */
+    static HttpResponse<String> untilNot503(HttpRequest request) {
+        long deadline = System.nanoTime() + java.time.Duration.ofMinutes(1).toNanos();
+        try {
+            while (true) {
+                HttpResponse<String> r = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() != 503 || System.nanoTime() > deadline) {
+                    return r;
+                }
+                Thread.sleep(200);
+            }
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         } catch (InterruptedException e) {
