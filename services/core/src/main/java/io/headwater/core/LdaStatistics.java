@@ -240,24 +240,6 @@ public final class LdaStatistics {
         return means;
     }
 
-    /**
-     * The pooled within-class covariance {@code (sum(x x^T) - sum_c n_c mu_c mu_c^T) / (n - K)},
-     * as a full symmetric matrix ({@code n_c} and {@code n} are weights, {@code K} counts the classes
-     * with weight).
-     */
-    public double[][] pooledCovariance() {
-        double[][] lower = scatterLower();
-        double dof = dof();
-        double[][] cov = new double[dimension][dimension];
-        for (int i = 0; i < dimension; i++) {
-            for (int j = 0; j <= i; j++) {
-                cov[i][j] = lower[i][j] / dof;
-                cov[j][i] = cov[i][j];
-            }
-        }
-        return cov;
-    }
-
     /** {@code n - K}, at least 1. */
     private double dof() {
         int weighted = 0;
@@ -274,7 +256,8 @@ public final class LdaStatistics {
         flushPending();
         // Every element is written below, so a solve can reuse the last one's triangle (1.2 MB at
         // d = 384, allocated and zeroed anew it cost a tenth of the solve); one per thread, as a
-        // head is used by one thread at a time and a solve calls nothing that solves.
+        // head is used by one thread at a time and a solve calls nothing that solves. Only
+        // shrunkCovariance calls this, and the solve that asked for it is done with it before the next.
         double[][] lower = SCRATCH.get();
         if (lower == null || lower.length != dimension) {
             lower = Linear.lower(dimension);

@@ -52,4 +52,35 @@ class LdaStatisticsTest {
         assertThat(LdaStatistics.decode(ByteBuffer.wrap(expected)).solve(0.1).encode())
                 .isEqualTo(eager.solve(0.1).encode());
     }
+
+    /** A solve reuses its thread's covariance triangle; heads of another width in between must not leak into it. */
+    @Test
+    void solvesOfHeadsOfOtherWidthsOnTheSameThreadChangeNoBit() {
+        Random rnd = new Random(11);
+        LdaStatistics narrow = new LdaStatistics(7);
+        LdaStatistics wide = new LdaStatistics(12);
+        for (int n = 0; n < 40; n++) {
+            float[] x = new float[12];
+            for (int i = 0; i < 12; i++) {
+                x[i] = (float) rnd.nextGaussian();
+            }
+            wide.add(x, "w" + (n % 3));
+            narrow.add(java.util.Arrays.copyOf(x, 7), "n" + (n % 2));
+        }
+        byte[] first = narrow.solve(0.2).encode();
+        byte[] wideFirst = wide.solve(0.2).encode();
+        assertThat(narrow.solve(0.2).encode()).isEqualTo(first);
+        assertThat(wide.solve(0.2).encode()).isEqualTo(wideFirst);
+        // And the same as on a thread that never solved anything else.
+        byte[][] elsewhere = new byte[1][];
+        Thread t = new Thread(() -> elsewhere[0] = LdaStatistics.decode(ByteBuffer.wrap(encoded(narrow))).solve(0.2)
+                .encode());
+        t.start();
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+        assertThat(elsewhere[0]).isEqualTo(first);
+    }
 }

@@ -342,16 +342,7 @@ public final class ExtractorBenchmark {
 
     /** CPU seconds per thread-name group, to see where the time outside the backbone goes. */
     private static Map<String, Long> threadCpu() {
-        var mx = java.lang.management.ManagementFactory.getThreadMXBean();
-        Map<String, Long> out = new HashMap<>();
-        for (long id : mx.getAllThreadIds()) {
-            var info = mx.getThreadInfo(id);
-            long cpu = mx.getThreadCpuTime(id);
-            if (info != null && cpu > 0) {
-                out.merge(info.getThreadName().replaceAll("[-_ ]?\\d+", "#"), cpu, Long::sum);
-            }
-        }
-        return out;
+        return ThreadCpu.byGroup(name -> name.replaceAll("[-_ ]?\\d+", "#"));
     }
 
     private static void printCpu(Map<String, Long> before, Map<String, Long> after, double seconds) {

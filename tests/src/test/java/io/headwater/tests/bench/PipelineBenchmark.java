@@ -551,18 +551,9 @@ public final class PipelineBenchmark {
         }
     }
 
-    /** CPU nanoseconds per thread group (digits in names folded). */
+    /** CPU nanoseconds per thread group. */
     private static Map<String, Long> threadCpu() {
-        var mx = java.lang.management.ManagementFactory.getThreadMXBean();
-        Map<String, Long> out = new HashMap<>();
-        for (long id : mx.getAllThreadIds()) {
-            var info = mx.getThreadInfo(id);
-            long cpu = mx.getThreadCpuTime(id);
-            if (info != null && cpu > 0) {
-                out.merge(group(info.getThreadName()), cpu, Long::sum);
-            }
-        }
-        return out;
+        return ThreadCpu.byGroup(PipelineBenchmark::group);
     }
 
     private static String group(String thread) {
