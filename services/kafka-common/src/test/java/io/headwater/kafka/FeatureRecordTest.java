@@ -23,6 +23,24 @@ class FeatureRecordTest {
     }
 
     @Test
+    void embeddingValuesAreBigEndianFloat32AtTheEndAsSchemasFeaturesV1Says() {
+        byte[] bytes = sample().encode();
+        byte[] tail = Arrays.copyOfRange(bytes, bytes.length - 12, bytes.length);
+        // 0.5f, -1f and the smallest subnormal, most significant byte first.
+        assertThat(tail).containsExactly(0x3f, 0x00, 0x00, 0x00, 0xbf, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01);
+        assertThat(java.nio.ByteBuffer.wrap(bytes, bytes.length - 16, 4).getInt()).isEqualTo(3);
+    }
+
+    @Test
+    void shouldRefuseANonFiniteValueNamingItsIndex() {
+        byte[] bytes = sample().encode();
+        // -1f becomes -infinity: ff80 0000.
+        bytes[bytes.length - 8] = (byte) 0xff;
+        assertThatThrownBy(() -> FeatureRecord.decode(bytes)).isInstanceOf(FeatureRecord.NonFinite.class)
+                .hasMessageContaining("value 1 is -Infinity");
+    }
+
+    @Test
     void shouldRejectTruncatedOrForeignBytes() {
         byte[] bytes = sample().encode();
         assertThatThrownBy(() -> FeatureRecord.decode(Arrays.copyOf(bytes, bytes.length - 2)))
