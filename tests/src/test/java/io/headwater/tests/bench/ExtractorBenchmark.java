@@ -59,7 +59,7 @@ public final class ExtractorBenchmark {
                 case "--texts" -> n = Integer.parseInt(args[++i]);
                 case "images" -> {
                     images = true;
-                    n = 10_000;
+                    n = 30_000;
                     out = Path.of("tests", "target", "benchmark-images.txt");
                 }
                 case "--images" -> n = Integer.parseInt(args[++i]);
@@ -225,11 +225,17 @@ public final class ExtractorBenchmark {
                         rawText = String.format("max(%.1f, %.1f with %d threads)", rawRate, perCoreRate, cores);
                         rawRate = Math.max(rawRate, perCoreRate);
                     }
-                    double extractorRate = phase(props, config, backbone, Optional.of(imageBackbone), images, "image",
-                            0, "bench-" + round + ".").throughput();
+                    Phase extractor = phase(props, config, backbone, Optional.of(imageBackbone), images, "image",
+                            0, "bench-" + round + ".");
+                    double extractorRate = extractor.throughput();
                     ratios.add(extractorRate / rawRate);
                     results.put("round " + round + ": raw image backbone images/s, extractor images/s, ratio",
                             String.format("%s, %.1f, %.3f", rawText, extractorRate, extractorRate / rawRate));
+                    // Where the extractor's time went: an embed thread running the backbone all the
+                    // time but on a core for less of it is waiting for CPU, not for Kafka.
+                    results.put("round " + round + ": embed thread running the backbone, on a core; other threads' cores",
+                            String.format("%.0f %%, %.0f %%; %.2f", 100 * extractor.embedBusy(),
+                                    100 * extractor.embedCores(), extractor.otherCores()));
                 }
                 List<Double> sorted = ratios.stream().sorted().toList();
                 results.put("extractor / raw image backbone (median of " + ROUNDS + " rounds)",
@@ -279,7 +285,19 @@ public final class ExtractorBenchmark {
         return phase(props, config, backbone, Optional.empty(), texts, "text", rate, "bench-latency.").latencies();
     }
 
-    private record Phase(double throughput, long[] latencies) {
+    /**
+     * @param embedBusy  share of the wall time the embed thread was running the backbone (its timer)
+     * @param embedCores CPU seconds of the embed thread per wall second: below embedBusy, it waited for a core
+     * @param otherCores CPU seconds of every other thread of this JVM (broker, clients, extractor poll
+     *                   thread, the benchmark's producer and watcher) per wall second
+     */
+    private record Phase(double throughput, long[] latencies, double embedBusy, double embedCores,
+                         double otherCores) {
+    }
+
+    private static double backboneSeconds(SimpleMeterRegistry meters) {
+        var timer = meters.find("headwater.extractor.backbone.latency").timer();
+        return timer == null ? 0 : timer.totalTime(TimeUnit.SECONDS);
     }
 
     private static Phase phase(Map<String, String> props, ExtractorConfig config, Backbone backbone,
@@ -300,18 +318,31 @@ public final class ExtractorBenchmark {
             produce(p, topics, "warm-up", warmUp, field, new ConcurrentHashMap<>(), 0);
             watcher.awaitCount(warmUp.size(), Duration.ofMinutes(5));
             Map<String, Long> cpuBefore = threadCpu();
+            double backboneBefore = backboneSeconds(meters);
             long t0 = System.nanoTime();
             produce(p, topics, "timed", texts, field, sentAt, rate);
             watcher.awaitCount(warmUp.size() + texts.size(), Duration.ofMinutes(30));
             double seconds = (System.nanoTime() - t0) / 1e9;
             double throughput = texts.size() / seconds;
+            Map<String, Long> cpuAfter = threadCpu();
             if (Boolean.getBoolean("bench.profile")) {
-                printCpu(cpuBefore, threadCpu(), seconds);
+                printCpu(cpuBefore, cpuAfter, seconds);
                 printTimers(meters);
             }
             long[] lat = sentAt.entrySet().stream()
                     .mapToLong(e -> watcher.receivedAt.get(e.getKey()) - e.getValue()).sorted().toArray();
-            return new Phase(throughput, lat);
+            long embedCpu = 0;
+            long otherCpu = 0;
+            for (Map.Entry<String, Long> e : cpuAfter.entrySet()) {
+                long used = e.getValue() - cpuBefore.getOrDefault(e.getKey(), 0L);
+                if (e.getKey().startsWith("headwater-extractor-embed")) {
+                    embedCpu += used;
+                } else {
+                    otherCpu += used;
+                }
+            }
+            return new Phase(throughput, lat, (backboneSeconds(meters) - backboneBefore) / seconds,
+                    embedCpu / 1e9 / seconds, otherCpu / 1e9 / seconds);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
