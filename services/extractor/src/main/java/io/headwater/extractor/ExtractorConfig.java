@@ -124,7 +124,7 @@ public final class ExtractorConfig extends ServiceConfig {
             .define(BACKBONE_OUTPUT_NAME, Type.STRING, TensorNames.STANDARD.output(),
                     new ConfigDef.NonEmptyString(), Importance.LOW, "Name of the backbone.model.path model's output of per-token hidden states [batch, sequence, dimension].")
             .define(BACKBONES, Type.LIST, "", Importance.HIGH,
-                    "Names of extra backbones, e.g. bge,photos. Each name N needs backbone.N.tasks (a regular expression of task ids) and may set backbone.N.kind (text or image) and any key of the default text backbone (backbone.name, backbone.model.path, backbone.threads...) or, for kind image, of the image backbone (backbone.image.model.path, backbone.image.size...) as backbone.N.<the same suffix>, with the same default. A task goes to the first name in this list whose tasks match it, else to the image backbone if backbone.image.tasks matches it, else to the default text backbone. Empty = only the default backbones.")
+                    "Names of extra backbones, e.g. bge,photos. Each name N needs backbone.N.tasks (a regular expression of task ids) and may set backbone.N.kind (text or image) and any key of the default text backbone (backbone.name, backbone.model.path, backbone.threads...) or, for kind image, of the image backbone (backbone.image.model.path, backbone.image.size...) as backbone.N.SUFFIX (the same suffix), with the same default. A task goes to the first name in this list whose tasks match it, else to the image backbone if backbone.image.tasks matches it, else to the default text backbone. Empty = only the default backbones.")
             .define(IMAGE_TASKS, Type.STRING, "", new ConfigDef.NonNullValidator(), Importance.HIGH,
                     "A regular expression of task ids whose examples are images, embedded by the image backbone (backbone.image.*) instead of the text one; every other task keeps the text backbone, so text and image tasks share one examples topic. Empty = no image backbone is loaded.")
             .define(IMAGE_NAME, Type.STRING, ImageBackboneSpec.defaults().name(), new ConfigDef.NonEmptyString(),
@@ -299,9 +299,9 @@ public final class ExtractorConfig extends ServiceConfig {
                                 + BACKBONES + ". The first name in " + BACKBONES + " whose tasks match a task wins.")
                 .define(namedKey(name, NAMED_KIND), Type.STRING, "text",
                         ConfigDef.CaseInsensitiveValidString.in("text", "image"), Importance.HIGH,
-                        "What the backbone embeds: text (its other keys are the default backbone's backbone.* keys "
-                                + "under backbone." + name + ".) or image (those of backbone.image.*, under backbone."
-                                + name + ".; it runs on backbone.provider and backbone.device.id).");
+                        "What the backbone embeds: text (its other keys are those of the default backbone, backbone.*, "
+                                + "under this backbone's prefix) or image (those of backbone.image.* but its tasks, under "
+                                + "this backbone's prefix; it runs on backbone.provider and backbone.device.id).");
     }
 
     /** The named text backbone key for a default text backbone key, or image backbone key. */
