@@ -17,6 +17,12 @@ final class ConfigDocsCommand implements Callable<Integer> {
         System.out.println("## Common (every service)\n");
         System.out.println(HeadwaterConfigs.toMarkdown(HeadwaterConfigs.common()));
         print("Extractor", ExtractorConfig.CONFIG);
+        System.out.println("## Extractor: each named backbone\n");
+        System.out.println("For each name in `" + ExtractorConfig.BACKBONES + "`, these keys, plus every `backbone.*` "
+                + "key of the default text backbone (kind text) or every `backbone.image.*` key but "
+                + "`backbone.image.tasks` (kind image) as `backbone.<name>.<the same suffix>`, with the same type, "
+                + "default and valid values.\n");
+        System.out.println(HeadwaterConfigs.toMarkdown(ExtractorConfig.namedBackboneKeys("<name>")));
         print("Trainer", TrainerConfig.CONFIG);
         print("Registry", RegistryConfig.CONFIG);
         print("Serving (plus the extractor's backbone.* keys)", io.headwater.serving.ServingConfig.CONFIG);

@@ -2,6 +2,7 @@ package io.headwater.cli;
 
 import io.headwater.backbone.Backbone;
 import io.headwater.backbone.ImageBackbone;
+import io.headwater.extractor.Backbones;
 import io.headwater.extractor.Extractor;
 import io.headwater.extractor.ExtractorConfig;
 import io.headwater.kafka.KafkaAccess;
@@ -34,17 +35,15 @@ import org.slf4j.LoggerFactory;
 public final class Pipeline implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
 
-    private final Backbone backbone;
-    private final Optional<ImageBackbone> imageBackbone;
+    private final Backbones backbones;
     private final Extractor extractor;
     private final Thread extractorThread;
     private final StreamsService trainer;
     private final Registry registry;
 
-    private Pipeline(Backbone backbone, Optional<ImageBackbone> imageBackbone, Extractor extractor,
-                     Thread extractorThread, StreamsService trainer, Registry registry) {
-        this.backbone = backbone;
-        this.imageBackbone = imageBackbone;
+    private Pipeline(Backbones backbones, Extractor extractor, Thread extractorThread, StreamsService trainer,
+                     Registry registry) {
+        this.backbones = backbones;
         this.extractor = extractor;
         this.extractorThread = extractorThread;
         this.trainer = trainer;
@@ -57,6 +56,7 @@ public final class Pipeline implements AutoCloseable {
         extractor.backboneSpec();
         extractor.imageTasks();
         extractor.imageBackboneSpec();
+        extractor.namedBackbones();
         new TrainerConfig(props).headOptions();
         new RegistryConfig(props);
     }
@@ -70,14 +70,13 @@ public final class Pipeline implements AutoCloseable {
         try (Admin admin = Admin.create(extractorConfig.clientProperties())) {
             Topics.ensure(admin, topics.all(), extractorConfig.topicSettings());
         }
-        Backbone backbone = Backbone.load(extractorConfig.backboneSpec());
-        Optional<ImageBackbone> imageBackbone = loadImageBackbone(extractorConfig, backbone);
-        Extractor extractor = new Extractor(extractorConfig, backbone, imageBackbone, meters);
+        Backbones backbones = Backbones.load(extractorConfig);
+        Extractor extractor = new Extractor(extractorConfig, backbones, meters);
         Thread thread = new Thread(extractor, "headwater-extractor");
         thread.start();
         StreamsService trainer = Trainer.start(trainerConfig, meters);
         Registry registry = Registry.start(registryConfig, meters);
-        return new Pipeline(backbone, imageBackbone, extractor, thread, trainer, registry);
+        return new Pipeline(backbones, extractor, thread, trainer, registry);
     }
 
     /**
@@ -100,13 +99,19 @@ public final class Pipeline implements AutoCloseable {
         }
     }
 
+    /** The default text backbone. */
     public Backbone backbone() {
-        return backbone;
+        return backbones.text();
     }
 
     /** The image backbone, when image tasks are configured. */
     public Optional<ImageBackbone> imageBackbone() {
-        return imageBackbone;
+        return backbones.image();
+    }
+
+    /** Every backbone the extractor runs, named ones included. */
+    public Backbones backbones() {
+        return backbones;
     }
 
     public Registry registry() {
@@ -138,7 +143,6 @@ public final class Pipeline implements AutoCloseable {
         extractor.close();
         trainer.close();
         registry.close();
-        backbone.close();
-        imageBackbone.ifPresent(ImageBackbone::close);
+        backbones.close();
     }
 }

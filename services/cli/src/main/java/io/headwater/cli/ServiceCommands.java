@@ -93,17 +93,14 @@ final class ServiceCommands {
             PrometheusMeterRegistry meters = Meters.registry("extractor");
             Optional<MetricsServer> server = Meters.serve(props, DEFAULT_METRICS_PORT, meters);
             io.headwater.extractor.Extractor.ensureTopics(config);
-            Backbone backbone = Backbone.load(config.backboneSpec());
-            Optional<io.headwater.backbone.ImageBackbone> images = Pipeline.loadImageBackbone(config, backbone);
-            io.headwater.extractor.Extractor extractor = new io.headwater.extractor.Extractor(config, backbone, images,
-                    meters);
+            io.headwater.extractor.Backbones backbones = io.headwater.extractor.Backbones.load(config);
+            io.headwater.extractor.Extractor extractor = new io.headwater.extractor.Extractor(config, backbones, meters);
             server.ifPresent(s -> s.addHealth(extractor.health()));
             Thread t = new Thread(extractor, "headwater-extractor");
             t.start();
             return runUntilStopped("extractor", () -> {
                 extractor.close();
-                backbone.close();
-                images.ifPresent(io.headwater.backbone.ImageBackbone::close);
+                backbones.close();
             }, server, extractor.health().failure());
         }
     }

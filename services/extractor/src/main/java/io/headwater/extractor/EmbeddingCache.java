@@ -37,11 +37,22 @@ public final class EmbeddingCache implements AutoCloseable {
     private final RocksDB db;
     private final Options options;
     private final byte[] namespace;
+    /** Whether closing this closes the database: false for a {@link #namespace} view. */
+    private final boolean owner;
 
-    private EmbeddingCache(RocksDB db, Options options, String namespace) {
+    private EmbeddingCache(RocksDB db, Options options, String namespace, boolean owner) {
         this.db = db;
         this.options = options;
         this.namespace = (namespace + "\n").getBytes(StandardCharsets.UTF_8);
+        this.owner = owner;
+    }
+
+    /**
+     * The same database under another namespace, for a second backbone: RocksDB lets one process
+     * open a directory once. Closing the view does nothing; closing this closes both.
+     */
+    public EmbeddingCache namespace(String other) {
+        return new EmbeddingCache(db, options, other, false);
     }
 
     /**
@@ -54,7 +65,7 @@ public final class EmbeddingCache implements AutoCloseable {
             Files.createDirectories(dir);
             RocksDB db = RocksDB.open(options, dir.toAbsolutePath().toString());
             LOG.info("Embedding cache in {}", dir);
-            return new EmbeddingCache(db, options, namespace);
+            return new EmbeddingCache(db, options, namespace, true);
         } catch (IOException | RocksDBException e) {
             options.close();
             throw new FatalException("Failed to open the embedding cache in " + dir + ": " + e.getMessage(), e);
@@ -97,6 +108,9 @@ public final class EmbeddingCache implements AutoCloseable {
 
     @Override
     public void close() {
+        if (!owner) {
+            return;
+        }
         db.close();
         options.close();
     }

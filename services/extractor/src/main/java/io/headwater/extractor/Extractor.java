@@ -101,8 +101,9 @@ public final class Extractor implements Runnable, AutoCloseable {
 
     private final ExtractorConfig config;
     private final Backbone backbone;
-    private final Optional<ImageBackbone> imageBackbone;
-    private final Optional<Pattern> imageTasks;
+    /** Which lane (backbone) takes each task; used on the consumer thread only. */
+    private final Routing routing;
+    private final List<Lane> lanes;
     private final Counter imagesEmbedded;
     private final Topics topics;
     private final MeterRegistry registry;
@@ -143,19 +144,62 @@ public final class Extractor implements Runnable, AutoCloseable {
      * {@code imageBackbone} and every other task with {@code backbone}, from one examples topic.
      *
      * @throws io.headwater.core.ConfigException if an image backbone is given without
-     *     {@code backbone.image.tasks}, or {@code backbone.image.tasks} is set without one
+     *     {@code backbone.image.tasks}, or {@code backbone.image.tasks} is set without one, or
+     *     {@code backbones} names any backbone (load them with {@link Backbones#load})
      */
     public Extractor(ExtractorConfig config, Backbone backbone, Optional<ImageBackbone> imageBackbone,
             MeterRegistry registry) {
+        this(config, Backbones.of(backbone, imageBackbone), registry);
+    }
+
+    /**
+     * An extractor that routes each task to the first named backbone of {@code backbones} whose
+     * {@code backbone.<name>.tasks} match it, else to the image backbone if
+     * {@code backbone.image.tasks} matches it, else to the default text backbone, from one
+     * examples topic. The caller keeps ownership of {@code backbones}.
+     *
+     * @throws io.headwater.core.ConfigException if {@code backbones} does not hold exactly the
+     *     backbones the config names
+     */
+    public Extractor(ExtractorConfig config, Backbones backbones, MeterRegistry registry) {
         this.config = config;
-        this.backbone = backbone;
-        this.imageBackbone = imageBackbone;
-        this.imageTasks = config.imageTasks();
+        this.backbone = backbones.text();
+        Optional<ImageBackbone> imageBackbone = backbones.image();
+        Optional<Pattern> imageTasks = config.imageTasks();
         if (imageTasks.isPresent() != imageBackbone.isPresent()) {
             throw new io.headwater.core.ConfigException(imageTasks.isPresent()
                     ? ExtractorConfig.IMAGE_TASKS + "=" + imageTasks.get() + " needs an image backbone, and none was loaded"
                     : "an image backbone was given but " + ExtractorConfig.IMAGE_TASKS + " is empty: no task would use it");
         }
+        List<NamedBackbone> named = config.namedBackbones();
+        List<String> names = named.stream().map(NamedBackbone::name).toList();
+        if (!names.equals(List.copyOf(backbones.named().keySet()))) {
+            throw new io.headwater.core.ConfigException(ExtractorConfig.BACKBONES + "=" + String.join(",", names)
+                    + " but the backbones loaded are named " + backbones.named().keySet()
+                    + ": load them with Backbones.load(config)");
+        }
+        for (NamedBackbone n : named) {
+            Embedder b = backbones.named().get(n.name());
+            if (n.isImage() != (b instanceof ImageBackbone)) {
+                throw new io.headwater.core.ConfigException(ExtractorConfig.namedKey(n.name(), ExtractorConfig.NAMED_KIND)
+                        + "=" + (n.isImage() ? "image" : "text") + " but backbone " + b.id()
+                        + " loaded for it is not of that kind");
+            }
+        }
+        this.cache = config.cacheDir().map(dir -> EmbeddingCache.open(dir, cacheNamespace(backbone)));
+        List<Lane> rules = new ArrayList<>();
+        for (NamedBackbone n : named) {
+            Embedder b = backbones.named().get(n.name());
+            Optional<EmbeddingCache> laneCache = n.isImage() ? Optional.empty()
+                    : cache.map(c -> c.namespace(cacheNamespace((Backbone) b)));
+            rules.add(new Lane(rules.size(), n.name(), b, n.isImage(), n.tasksKey(), Optional.of(n.tasks()),
+                    laneCache));
+        }
+        imageBackbone.ifPresent(b -> rules.add(new Lane(rules.size(), Lane.IMAGE, b, true,
+                ExtractorConfig.IMAGE_TASKS, imageTasks, Optional.empty())));
+        this.routing = new Routing(rules, new Lane(rules.size(), Lane.DEFAULT, backbone, false, "", Optional.empty(),
+                cache));
+        this.lanes = routing.lanes();
         this.imagesEmbedded = Counter.builder("headwater.extractor.backbone.images")
                 .description("Images run through the image backbone").register(registry);
         this.topics = Topics.withPrefix(config.topicPrefix());
@@ -176,8 +220,6 @@ public final class Extractor implements Runnable, AutoCloseable {
         this.commitTime = Timer.builder("headwater.extractor.commit.latency")
                 .description("Time to write one batch and commit its transaction").publishPercentileHistogram()
                 .register(registry);
-        this.cache = config.cacheDir().map(dir -> EmbeddingCache.open(dir,
-                backbone.sha256() + "/" + backbone.spec().maxTokens()));
         this.cacheHits = Counter.builder("headwater.extractor.cache.hits")
                 .description("Texts whose embedding came from the cache, not the backbone").register(registry);
         this.textsEmbedded = Counter.builder("headwater.extractor.backbone.texts")
@@ -190,16 +232,24 @@ public final class Extractor implements Runnable, AutoCloseable {
         DLQ_REASONS.forEach(this::deadLetterCounter);
         io.micrometer.core.instrument.Gauge.builder("headwater.extractor.backbone.calls", backbone, Backbone::calls)
                 .description("ONNX Runtime session runs").register(registry);
-        io.micrometer.core.instrument.Gauge.builder("headwater.extractor.backbone.info", () -> 1)
-                .description("The backbone in use and where it runs (value always 1)")
-                .tags("backbone", backbone.id(), "sha256", backbone.sha256().substring(0, 12),
-                        "provider", backbone.provider(), "execution", backbone.rowByRow() ? "row-by-row" : "batches")
-                .register(registry);
-        imageBackbone.ifPresent(b -> io.micrometer.core.instrument.Gauge.builder("headwater.extractor.backbone.info", () -> 1)
-                .description("The backbone in use and where it runs (value always 1)")
-                .tags("backbone", b.id(), "sha256", b.sha256().substring(0, 12), "provider", b.provider(),
-                        "execution", "batches")
-                .register(registry));
+        for (Lane lane : lanes) {
+            io.micrometer.core.instrument.Gauge.builder("headwater.extractor.backbone.info", () -> 1)
+                    .description("Each backbone in use and where it runs (value always 1)")
+                    .tags("name", lane.name(), "backbone", lane.backbone().id(),
+                            "sha256", lane.backbone().sha256().substring(0, 12), "provider", lane.backbone().provider(),
+                            "execution", !lane.images() && lane.text().rowByRow() ? "row-by-row" : "batches")
+                    .register(registry);
+        }
+    }
+
+    /**
+     * What makes a text backbone's vector: its graph and token limit, and for a model file its
+     * pooling too (a bundled model's graph fixes its pooling; a file can be pooled either way).
+     * The default bundled backbone's namespace is what it has always been, so its cache stays warm.
+     */
+    static String cacheNamespace(Backbone b) {
+        return b.sha256() + "/" + b.spec().maxTokens()
+                + (b.spec().userModel().isPresent() ? "/" + b.pooling().name().toLowerCase(java.util.Locale.ROOT) : "");
     }
 
     private Counter deadLetterCounter(String reason) {
@@ -273,8 +323,12 @@ public final class Extractor implements Runnable, AutoCloseable {
             c.subscribe(List.of(topics.examples().name()), pipeline);
             LOG.info("Extractor reading {} with backbone {} (sha256 {}); dead letters up to {} bytes",
                     topics.examples().name(), backbone.id(), backbone.sha256(), dlqMaxBytes);
-            imageBackbone.ifPresent(b -> LOG.info("Tasks matching {} are images, embedded by {} (sha256 {})",
-                    imageTasks.orElseThrow().pattern(), b.id(), b.sha256()));
+            for (Lane lane : lanes) {
+                if (lane.tasks().isPresent()) {
+                    LOG.info("Tasks matching {} are {}, embedded by {} (sha256 {})", lane.rule(),
+                            lane.images() ? "images" : "texts", lane.backbone().id(), lane.backbone().sha256());
+                }
+            }
             while (running) {
                 pipeline.step();
             }
@@ -610,30 +664,19 @@ public final class Extractor implements Runnable, AutoCloseable {
     }
 
     /**
-     * One consumed record, parsed and validated: either an example or its dead letter. An image
-     * example carries its decoded, normalised input tensor.
+     * One consumed record, parsed and validated: either an example and the lane (backbone) its task
+     * is routed to, or its dead letter. An image example carries its decoded, normalised input tensor.
      */
     record Parsed(ConsumerRecord<byte[], byte[]> record, Optional<Example> example,
-                  Optional<ProducerRecord<byte[], byte[]>> deadLetter, Optional<float[]> tensor) {
-        Parsed(ConsumerRecord<byte[], byte[]> record, Optional<Example> example,
-               Optional<ProducerRecord<byte[], byte[]>> deadLetter) {
-            this(record, example, deadLetter, Optional.empty());
+                  Optional<ProducerRecord<byte[], byte[]>> deadLetter, Optional<float[]> tensor, Optional<Lane> lane) {
+        Parsed(ConsumerRecord<byte[], byte[]> record, Optional<ProducerRecord<byte[], byte[]>> deadLetter) {
+            this(record, Optional.empty(), deadLetter, Optional.empty(), Optional.empty());
         }
 
         /** A valid example a backbone must embed (a text or an image; not a vector of its own). */
         boolean needsBackbone() {
             return example.filter(e -> !(e.input() instanceof Example.Vector)).isPresent();
         }
-    }
-
-    /** Whether the task's examples are images, embedded by the image backbone. */
-    private boolean isImageTask(String task) {
-        return imageTasks.isPresent() && imageTasks.get().matcher(task).matches();
-    }
-
-    /** The backbone that embeds the task's examples. */
-    private Embedder backboneOf(String task) {
-        return isImageTask(task) ? imageBackbone.orElseThrow() : backbone;
     }
 
     /** Parses and validates one record; done as records arrive, while the previous batch embeds. */
@@ -648,28 +691,19 @@ public final class Extractor implements Runnable, AutoCloseable {
             Optional<String> key = Optional.ofNullable(r.key()).filter(k -> k.length > 0)
                     .map(k -> new String(k, StandardCharsets.UTF_8));
             Example e = ExampleParser.instance().parse(key, r.value());
-            Embedder b = backboneOf(e.task());
+            Lane lane = routing.route(e.task());
+            Embedder b = lane.backbone();
             if (e.input() instanceof Example.Vector v && v.values().length != b.dimension()) {
                 throw new ExampleParser.InvalidExample("vector", "vector has " + v.values().length
                         + " values but backbone " + b.id() + " gives " + b.dimension());
             }
-            boolean imageTask = isImageTask(e.task());
-            if (imageTask && e.input() instanceof Example.Text) {
-                throw new ExampleParser.InvalidExample("kind", "task '" + e.task() + "' takes images ("
-                        + ExtractorConfig.IMAGE_TASKS + "=" + imageTasks.get().pattern() + "): send \"image\" or a "
-                        + "\"vector\" of image backbone " + b.id() + "'s " + b.dimension() + " values, not \"text\"");
+            Optional<String> mismatch = routing.mismatch(e.task(), lane, e.input());
+            if (mismatch.isPresent()) {
+                throw new ExampleParser.InvalidExample("kind", mismatch.get());
             }
-            if (!imageTask && e.input() instanceof Example.Image) {
-                throw new ExampleParser.InvalidExample("kind", "task '" + e.task() + "' takes texts: "
-                        + (imageTasks.isPresent() ? "it does not match " + ExtractorConfig.IMAGE_TASKS + "="
-                                + imageTasks.get().pattern() : "no image backbone is configured ("
-                                + ExtractorConfig.IMAGE_TASKS + " is empty)") + ", so it cannot take \"image\"");
-            }
-            if (e.input() instanceof Example.Image image) {
-                float[] tensor = imageBackbone.orElseThrow().preprocessor().tensor(image.bytes());
-                return new Parsed(r, Optional.of(e), Optional.empty(), Optional.of(tensor));
-            }
-            return new Parsed(r, Optional.of(e), Optional.empty());
+            Optional<float[]> tensor = e.input() instanceof Example.Image image
+                    ? Optional.of(lane.image().preprocessor().tensor(image.bytes())) : Optional.empty();
+            return new Parsed(r, Optional.of(e), Optional.empty(), tensor, Optional.of(lane));
         } catch (ExampleParser.InvalidExample e) {
             return deadLetter(r, e.kind(), e.getMessage(), dlqMaxBytes);
         } catch (InvalidImage e) {
@@ -680,37 +714,34 @@ public final class Extractor implements Runnable, AutoCloseable {
     private Parsed deadLetter(ConsumerRecord<byte[], byte[]> r, String kind, String reason, int maxBytes) {
         warnings.warn(kind, "Dead-lettering {} ({}): {}", id(r), kind, reason);
         deadLetterCounter(kind).increment();
-        return new Parsed(r, Optional.empty(), Optional.of(DeadLetters.of(topics.examplesDlq(), r, kind, reason,
-                maxBytes)));
+        return new Parsed(r, Optional.of(DeadLetters.of(topics.examplesDlq(), r, kind, reason, maxBytes)));
     }
 
     /** The records a batch writes: features for valid examples, dead letters for the rest. */
     List<Output> transform(List<Parsed> batch) {
         Faults.hit("extractor.embed");
         List<Output> out = new ArrayList<>(batch.size());
-        List<ConsumerRecord<byte[], byte[]>> valid = new ArrayList<>();
-        List<Example> examples = new ArrayList<>();
-        List<Optional<float[]>> tensors = new ArrayList<>();
+        List<Parsed> valid = new ArrayList<>();
         for (Parsed p : batch) {
             p.deadLetter().ifPresent(d -> out.add(new Output(p.record(), d)));
-            p.example().ifPresent(e -> {
-                examples.add(e);
-                valid.add(p.record());
-                tensors.add(p.tensor());
-            });
+            if (p.example().isPresent()) {
+                valid.add(p);
+            }
         }
-        float[][] vectors = embed(examples, tensors);
+        float[][] vectors = embed(valid);
         var serializer = topics.features().valueSerde().serializer();
         int written = 0;
-        for (int i = 0; i < examples.size(); i++) {
-            Example e = examples.get(i);
-            ConsumerRecord<byte[], byte[]> src = valid.get(i);
+        for (int i = 0; i < valid.size(); i++) {
+            Parsed p = valid.get(i);
+            Example e = p.example().orElseThrow();
+            ConsumerRecord<byte[], byte[]> src = p.record();
             if (vectors[i] == null) {
                 out.add(new Output(src, deadLetter(src, "backbone", "the backbone failed on this example's "
                         + (e.input() instanceof Example.Image ? "image" : "text"), dlqMaxBytes).deadLetter().orElseThrow()));
                 continue;
             }
-            Embedder b = backboneOf(e.task());
+            // The backbone that really embedded it (or whose width a given vector was checked against).
+            Embedder b = p.lane().orElseThrow().backbone();
             FeatureRecord f = new FeatureRecord(e.id(), e.label(), b.id(), b.sha256(),
                     e.eventTimeMs(), src.topic(), src.partition(), src.offset(), vectors[i]);
             out.add(new Output(src, new ProducerRecord<>(topics.features().name(),
@@ -725,52 +756,66 @@ public final class Extractor implements Runnable, AutoCloseable {
     }
 
     /**
-     * One vector per example: given ones as they are, cached ones from the cache, and the rest
-     * (each distinct text once) from one backbone call. A null vector is an example the backbone
-     * failed on.
+     * One vector per example: given ones as they are, cached ones from their lane's cache, and the
+     * rest (each distinct text once) from one call of their lane's backbone. A null vector is an
+     * example the backbone failed on.
      */
-    private float[][] embed(List<Example> examples, List<Optional<float[]>> tensors) {
+    @SuppressWarnings("unchecked")
+    private float[][] embed(List<Parsed> examples) {
         float[][] vectors = new float[examples.size()][];
-        Map<String, List<Integer>> missing = new LinkedHashMap<>();
-        List<Integer> images = new ArrayList<>();
+        // Per lane, by its index: texts to embed (each to the examples that carry it), images to embed.
+        Map<String, List<Integer>>[] missing = new Map[lanes.size()];
+        List<Integer>[] images = new List[lanes.size()];
         for (int i = 0; i < examples.size(); i++) {
-            Example.Input input = examples.get(i).input();
-            if (tensors.get(i).isPresent()) {
-                images.add(i);
+            Parsed p = examples.get(i);
+            Example.Input input = p.example().orElseThrow().input();
+            Lane lane = p.lane().orElseThrow();
+            if (p.tensor().isPresent()) {
+                if (images[lane.index()] == null) {
+                    images[lane.index()] = new ArrayList<>();
+                }
+                images[lane.index()].add(i);
             } else if (input instanceof Example.Vector v) {
                 vectors[i] = v.values();
                 vectorsGiven.increment();
             } else if (input instanceof Example.Text t) {
-                Optional<float[]> hit = cache.flatMap(c -> c.get(t.text()));
+                Optional<float[]> hit = lane.cache().flatMap(c -> c.get(t.text()));
                 if (hit.isPresent()) {
                     vectors[i] = hit.get();
                     cacheHits.increment();
                 } else {
-                    missing.computeIfAbsent(t.text(), k -> new ArrayList<>()).add(i);
+                    if (missing[lane.index()] == null) {
+                        missing[lane.index()] = new LinkedHashMap<>();
+                    }
+                    missing[lane.index()].computeIfAbsent(t.text(), k -> new ArrayList<>()).add(i);
                 }
             }
         }
-        if (!missing.isEmpty()) {
-            List<String> texts = new ArrayList<>(missing.keySet());
-            float[][] computed = backboneTime.record(() -> embedIsolated(texts));
-            for (int j = 0; j < texts.size(); j++) {
-                float[] v = computed[j];
-                if (v == null) {
-                    continue;
+        for (Lane lane : lanes) {
+            Map<String, List<Integer>> texts = missing[lane.index()];
+            if (texts != null) {
+                List<String> batch = new ArrayList<>(texts.keySet());
+                float[][] computed = backboneTime.record(() -> embedIsolated(lane.text(), batch));
+                for (int j = 0; j < batch.size(); j++) {
+                    float[] v = computed[j];
+                    if (v == null) {
+                        continue;
+                    }
+                    String text = batch.get(j);
+                    lane.cache().ifPresent(c -> c.put(text, v));
+                    texts.get(text).forEach(i -> vectors[i] = v);
                 }
-                String text = texts.get(j);
-                cache.ifPresent(c -> c.put(text, v));
-                missing.get(text).forEach(i -> vectors[i] = v);
+                textsEmbedded.increment(batch.size());
             }
-            textsEmbedded.increment(texts.size());
-        }
-        if (!images.isEmpty()) {
-            List<float[]> batch = images.stream().map(i -> tensors.get(i).orElseThrow()).toList();
-            float[][] computed = backboneTime.record(() -> embedImagesIsolated(batch));
-            for (int j = 0; j < images.size(); j++) {
-                vectors[images.get(j)] = computed[j];
+            List<Integer> imageIndexes = images[lane.index()];
+            if (imageIndexes != null) {
+                List<float[]> batch = imageIndexes.stream().map(i -> examples.get(i).tensor().orElseThrow()).toList();
+                float[][] computed = backboneTime.record(() -> embedImagesIsolated(lane.image(), batch));
+                for (int j = 0; j < imageIndexes.size(); j++) {
+                    vectors[imageIndexes.get(j)] = computed[j];
+                }
+                imagesEmbedded.increment(imageIndexes.size());
             }
-            imagesEmbedded.increment(images.size());
         }
         return vectors;
     }
@@ -779,14 +824,16 @@ public final class Extractor implements Runnable, AutoCloseable {
      * Embeds the texts in one call; if that fails, one by one, leaving null for each text the
      * backbone fails on. If it fails on a probe text too, the backbone itself is broken: fatal.
      */
-    private float[][] embedIsolated(List<String> texts) {
-        return isolated(texts, PROBE_TEXT, "backbone", "text", this::backboneCall);
+    private float[][] embedIsolated(Backbone b, List<String> texts) {
+        return isolated(texts, PROBE_TEXT, "backbone", "text", b.id(), batch -> {
+            Faults.hit("extractor.backbone");
+            return b.embed(batch);
+        });
     }
 
     /** As {@link #embedIsolated} for image tensors; the probe is a blank image. */
-    private float[][] embedImagesIsolated(List<float[]> tensors) {
-        ImageBackbone b = imageBackbone.orElseThrow();
-        return isolated(tensors, new float[b.input().size()], "image backbone", "image", batch -> {
+    private float[][] embedImagesIsolated(ImageBackbone b, List<float[]> tensors) {
+        return isolated(tensors, new float[b.input().size()], "image backbone", "image", b.id(), batch -> {
             Faults.hit("extractor.backbone");
             return b.embed(batch);
         });
@@ -796,7 +843,7 @@ public final class Extractor implements Runnable, AutoCloseable {
      * {@code call} on all inputs; if that fails, on each alone, leaving null for each input it fails
      * on. If it fails on {@code probe} too, the backbone itself is broken: fatal.
      */
-    private <T> float[][] isolated(List<T> inputs, T probe, String backboneName, String what,
+    private <T> float[][] isolated(List<T> inputs, T probe, String backboneName, String what, String id,
             java.util.function.Function<List<T>, float[][]> call) {
         try {
             return call.apply(inputs);
@@ -808,8 +855,7 @@ public final class Extractor implements Runnable, AutoCloseable {
                 call.apply(List.of(probe));
             } catch (RuntimeException probeError) {
                 probeError.addSuppressed(batchError);
-                throw new FatalException("The " + backboneName + " " + (what.equals("text") ? backbone.id()
-                        : imageBackbone.orElseThrow().id()) + " fails on every " + what, probeError);
+                throw new FatalException("The " + backboneName + " " + id + " fails on every " + what, probeError);
             }
             float[][] out = new float[inputs.size()][];
             for (int i = 0; i < inputs.size(); i++) {
@@ -821,11 +867,6 @@ public final class Extractor implements Runnable, AutoCloseable {
             }
             return out;
         }
-    }
-
-    private float[][] backboneCall(List<String> texts) {
-        Faults.hit("extractor.backbone");
-        return backbone.embed(texts);
     }
 
     /** Stops the loop after the current transaction and waits for it. */

@@ -11,6 +11,8 @@ import io.headwater.backbone.UserModel;
 import io.headwater.kafka.HeadwaterConfigs;
 import io.headwater.kafka.ServiceConfig;
 import java.util.Map;
+import java.util.function.UnaryOperator;
+import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
@@ -46,6 +48,11 @@ public final class ExtractorConfig extends ServiceConfig {
     public static final String BACKBONE_ATTENTION_MASK_NAME = "backbone.attention.mask.name";
     public static final String BACKBONE_TOKEN_TYPE_IDS_NAME = "backbone.token.type.ids.name";
     public static final String BACKBONE_OUTPUT_NAME = "backbone.output.name";
+    public static final String BACKBONES = "backbones";
+    /** A named backbone's task pattern is {@code backbone.<name>.tasks}: see {@link #namedKey}. */
+    public static final String NAMED_TASKS = "tasks";
+    /** A named backbone's kind, {@code text} or {@code image}, is {@code backbone.<name>.kind}. */
+    public static final String NAMED_KIND = "kind";
     public static final String IMAGE_TASKS = "backbone.image.tasks";
     public static final String IMAGE_NAME = "backbone.image.name";
     public static final String IMAGE_MODEL_PATH = "backbone.image.model.path";
@@ -116,6 +123,8 @@ public final class ExtractorConfig extends ServiceConfig {
                     new ConfigDef.NonEmptyString(), Importance.LOW, "Name of the backbone.model.path model's segment id input, fed only if the model has it.")
             .define(BACKBONE_OUTPUT_NAME, Type.STRING, TensorNames.STANDARD.output(),
                     new ConfigDef.NonEmptyString(), Importance.LOW, "Name of the backbone.model.path model's output of per-token hidden states [batch, sequence, dimension].")
+            .define(BACKBONES, Type.LIST, "", Importance.HIGH,
+                    "Names of extra backbones, e.g. bge,photos. Each name N needs backbone.N.tasks (a regular expression of task ids) and may set backbone.N.kind (text or image) and any key of the default text backbone (backbone.name, backbone.model.path, backbone.threads...) or, for kind image, of the image backbone (backbone.image.model.path, backbone.image.size...) as backbone.N.SUFFIX (the same suffix), with the same default. A task goes to the first name in this list whose tasks match it, else to the image backbone if backbone.image.tasks matches it, else to the default text backbone. Empty = only the default backbones.")
             .define(IMAGE_TASKS, Type.STRING, "", new ConfigDef.NonNullValidator(), Importance.HIGH,
                     "A regular expression of task ids whose examples are images, embedded by the image backbone (backbone.image.*) instead of the text one; every other task keeps the text backbone, so text and image tasks share one examples topic. Empty = no image backbone is loaded.")
             .define(IMAGE_NAME, Type.STRING, ImageBackboneSpec.defaults().name(), new ConfigDef.NonEmptyString(),
@@ -154,6 +163,24 @@ public final class ExtractorConfig extends ServiceConfig {
                     "ONNX Runtime intra-op threads of the image backbone. 0 = one per core but one (at least 1): the extractor reads and decodes the next batch on another thread while one batch runs, and an operator split over every core waits on whichever core that thread holds.")
             .define(IMAGE_DIMENSION, Type.INT, 0, Range.between(0, 65_536), Importance.LOW,
                     "Width the image backbone's vectors must have; start-up fails if it differs. 0 = no check.");
+
+    private static final String PREFIX = "backbone.";
+    private static final String IMAGE_PREFIX = "backbone.image.";
+    /** The default text backbone's keys; a named text backbone has each as backbone.<name>.<suffix>. */
+    static final java.util.List<String> TEXT_KEYS = CONFIG.names().stream()
+            .filter(k -> k.startsWith(PREFIX) && !k.startsWith(IMAGE_PREFIX)).sorted().toList();
+    /** The image backbone's keys but its tasks; a named image backbone has each as backbone.<name>.<suffix>. */
+    static final java.util.List<String> IMAGE_KEYS = CONFIG.names().stream()
+            .filter(k -> k.startsWith(IMAGE_PREFIX) && !k.equals(IMAGE_TASKS)).sorted().toList();
+    /**
+     * Names a named backbone cannot have, since backbone.<name>.* would be the default backbones'
+     * keys: "image" and the first word of every default text backbone key suffix (name, model, threads...).
+     */
+    public static final java.util.SortedSet<String> RESERVED_NAMES = java.util.Collections.unmodifiableSortedSet(
+            java.util.stream.Stream.concat(java.util.stream.Stream.of("image"),
+                    TEXT_KEYS.stream().map(k -> k.substring(PREFIX.length()).split("\\.")[0]))
+            .collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new)));
+    private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]*");
 
     public ExtractorConfig(Map<String, ?> props) {
         super(CONFIG, props);
@@ -202,46 +229,168 @@ public final class ExtractorConfig extends ServiceConfig {
      *     {@code backbone.model.path}, or {@code backbone.name} is set with it
      */
     public BackboneSpec backboneSpec() {
+        return textSpec(raw(), UnaryOperator.identity());
+    }
+
+    /**
+     * A text backbone's spec from {@code values}, reading each default-backbone key {@code k} as
+     * {@code key.apply(k)}: the default backbone's keys themselves, or a named backbone's.
+     */
+    private static BackboneSpec textSpec(AbstractConfig values, UnaryOperator<String> key) {
         BackboneSpec.Builder spec = BackboneSpec.builder()
-                .name(raw().getString(BACKBONE_NAME))
-                .maxTokens(raw().getInt(BACKBONE_MAX_TOKENS))
-                .batchSize(raw().getInt(BACKBONE_BATCH_SIZE))
-                .intraOpThreads(raw().getInt(BACKBONE_THREADS))
-                .provider(ExecutionProvider.fromConfig(raw().getString(BACKBONE_PROVIDER)))
-                .deviceId(raw().getInt(BACKBONE_DEVICE_ID));
-        if (raw().getInt(BACKBONE_DIMENSION) > 0) {
-            spec.dimension(raw().getInt(BACKBONE_DIMENSION));
+                .name(values.getString(key.apply(BACKBONE_NAME)))
+                .maxTokens(values.getInt(key.apply(BACKBONE_MAX_TOKENS)))
+                .batchSize(values.getInt(key.apply(BACKBONE_BATCH_SIZE)))
+                .intraOpThreads(values.getInt(key.apply(BACKBONE_THREADS)))
+                .provider(ExecutionProvider.fromConfig(values.getString(key.apply(BACKBONE_PROVIDER))))
+                .deviceId(values.getInt(key.apply(BACKBONE_DEVICE_ID)));
+        if (values.getInt(key.apply(BACKBONE_DIMENSION)) > 0) {
+            spec.dimension(values.getInt(key.apply(BACKBONE_DIMENSION)));
         }
-        String modelPath = raw().getString(BACKBONE_MODEL_PATH).trim();
+        String modelPathKey = key.apply(BACKBONE_MODEL_PATH);
+        String nameKey = key.apply(BACKBONE_NAME);
+        String modelPath = values.getString(modelPathKey).trim();
         if (modelPath.isEmpty()) {
-            for (String key : USER_MODEL_KEYS) {
-                if (raw().originals().containsKey(key)) {
-                    throw new io.headwater.core.ConfigException(key + " applies only to a model loaded from "
-                            + BACKBONE_MODEL_PATH + ", which is not set; found " + key + "="
-                            + raw().originals().get(key));
+            for (String userKey : USER_MODEL_KEYS) {
+                String k = key.apply(userKey);
+                if (values.originals().containsKey(k)) {
+                    throw new io.headwater.core.ConfigException(k + " applies only to a model loaded from "
+                            + modelPathKey + ", which is not set; found " + k + "=" + values.originals().get(k));
                 }
             }
             return spec.build();
         }
-        if (raw().originals().containsKey(BACKBONE_NAME)) {
-            throw new io.headwater.core.ConfigException(BACKBONE_NAME + " picks a bundled backbone and cannot be "
-                    + "combined with " + BACKBONE_MODEL_PATH + "=" + modelPath + "; name that model with "
-                    + BACKBONE_MODEL_ID + ", found " + BACKBONE_NAME + "=" + raw().originals().get(BACKBONE_NAME));
+        if (values.originals().containsKey(nameKey)) {
+            throw new io.headwater.core.ConfigException(nameKey + " picks a bundled backbone and cannot be "
+                    + "combined with " + modelPathKey + "=" + modelPath + "; name that model with "
+                    + key.apply(BACKBONE_MODEL_ID) + ", found " + nameKey + "=" + values.originals().get(nameKey));
         }
         java.nio.file.Path model = java.nio.file.Path.of(modelPath);
-        String tokenizer = raw().getString(BACKBONE_TOKENIZER_PATH).trim();
+        String tokenizer = values.getString(key.apply(BACKBONE_TOKENIZER_PATH)).trim();
         UserModel.Builder user = UserModel.builder(model,
                         tokenizer.isEmpty() ? model.resolveSibling("tokenizer.json") : java.nio.file.Path.of(tokenizer))
-                .pooling(PoolingMode.valueOf(raw().getString(BACKBONE_POOLING).trim().toUpperCase(java.util.Locale.ROOT)))
-                .rowsInteract(raw().getBoolean(BACKBONE_ROW_BY_ROW))
-                .names(new TensorNames(raw().getString(BACKBONE_INPUT_IDS_NAME),
-                        raw().getString(BACKBONE_ATTENTION_MASK_NAME), raw().getString(BACKBONE_TOKEN_TYPE_IDS_NAME),
-                        raw().getString(BACKBONE_OUTPUT_NAME)));
-        String id = raw().getString(BACKBONE_MODEL_ID).trim();
+                .pooling(PoolingMode.valueOf(values.getString(key.apply(BACKBONE_POOLING)).trim()
+                        .toUpperCase(java.util.Locale.ROOT)))
+                .rowsInteract(values.getBoolean(key.apply(BACKBONE_ROW_BY_ROW)))
+                .names(new TensorNames(values.getString(key.apply(BACKBONE_INPUT_IDS_NAME)),
+                        values.getString(key.apply(BACKBONE_ATTENTION_MASK_NAME)),
+                        values.getString(key.apply(BACKBONE_TOKEN_TYPE_IDS_NAME)),
+                        values.getString(key.apply(BACKBONE_OUTPUT_NAME))));
+        String id = values.getString(key.apply(BACKBONE_MODEL_ID)).trim();
         if (!id.isEmpty()) {
             user.id(id);
         }
         return spec.userModel(user.build()).build();
+    }
+
+    /** {@code backbone.<name>.<suffix>}: a named backbone's key, e.g. {@code namedKey("bge", "tasks")}. */
+    public static String namedKey(String name, String suffix) {
+        return PREFIX + name + "." + suffix;
+    }
+
+    /**
+     * The keys only a named backbone has, {@code backbone.<name>.tasks} and {@code backbone.<name>.kind};
+     * the rest are the default backbones' keys under {@code backbone.<name>.}.
+     */
+    public static ConfigDef namedBackboneKeys(String name) {
+        return new ConfigDef()
+                .define(namedKey(name, NAMED_TASKS), Type.STRING, ConfigDef.NO_DEFAULT_VALUE, Importance.HIGH,
+                        "A regular expression of the task ids this named backbone embeds; required for each name in "
+                                + BACKBONES + ". The first name in " + BACKBONES + " whose tasks match a task wins.")
+                .define(namedKey(name, NAMED_KIND), Type.STRING, "text",
+                        ConfigDef.CaseInsensitiveValidString.in("text", "image"), Importance.HIGH,
+                        "What the backbone embeds: text (its other keys are those of the default backbone, backbone.*, "
+                                + "under this backbone's prefix) or image (those of backbone.image.* but its tasks, under "
+                                + "this backbone's prefix; it runs on backbone.provider and backbone.device.id).");
+    }
+
+    /** The named text backbone key for a default text backbone key, or image backbone key. */
+    private static String renamed(String name, String defaultKey) {
+        return namedKey(name, defaultKey.substring((defaultKey.startsWith(IMAGE_PREFIX) ? IMAGE_PREFIX : PREFIX)
+                .length()));
+    }
+
+    /**
+     * The backbones named in {@code backbones}, in that order, each with its tasks and spec.
+     *
+     * @throws io.headwater.core.ConfigException naming the key and value of a bad setting: a name
+     *     empty, reserved, malformed or listed twice, a missing or bad {@code backbone.<name>.tasks},
+     *     an unknown {@code backbone.<name>.kind}, a key of the other kind, a bad value, or a
+     *     {@code backbone.<name>.*} key whose name is not in {@code backbones}
+     */
+    public java.util.List<NamedBackbone> namedBackbones() {
+        java.util.List<String> names = raw().getList(BACKBONES);
+        String listed = BACKBONES + "=" + String.join(",", names);
+        java.util.Set<String> seen = new java.util.LinkedHashSet<>();
+        for (String name : names) {
+            if (name.isBlank()) {
+                throw new io.headwater.core.ConfigException(BACKBONES + " must not hold an empty name, found "
+                        + listed);
+            }
+            if (!NAME.matcher(name).matches()) {
+                throw new io.headwater.core.ConfigException(BACKBONES + " names are letters, digits, '_' and '-' "
+                        + "(each becomes keys backbone.<name>.*), found '" + name + "' in " + listed);
+            }
+            if (RESERVED_NAMES.contains(name.toLowerCase(java.util.Locale.ROOT))) {
+                throw new io.headwater.core.ConfigException(BACKBONES + " cannot use the reserved name '" + name
+                        + "': backbone." + name + ".* are the default backbones' keys (reserved: "
+                        + String.join(", ", RESERVED_NAMES) + "), found " + listed);
+            }
+            if (!seen.add(name)) {
+                throw new io.headwater.core.ConfigException(BACKBONES + " names '" + name + "' twice, found "
+                        + listed);
+            }
+        }
+        for (String key : new java.util.TreeSet<>(raw().originals().keySet())) {
+            String[] parts = key.split("\\.", 3);
+            if (parts.length == 3 && key.startsWith(PREFIX) && !RESERVED_NAMES.contains(parts[1])
+                    && !seen.contains(parts[1])) {
+                throw new io.headwater.core.ConfigException(key + " is set but '" + parts[1] + "' is not a name in "
+                        + listed + "; found " + key + "=" + raw().originals().get(key));
+            }
+        }
+        java.util.List<NamedBackbone> out = new java.util.ArrayList<>();
+        for (String name : seen) {
+            out.add(namedBackbone(name, listed));
+        }
+        return java.util.List.copyOf(out);
+    }
+
+    private NamedBackbone namedBackbone(String name, String listed) {
+        String tasksKey = namedKey(name, NAMED_TASKS);
+        String kindKey = namedKey(name, NAMED_KIND);
+        if (!raw().originals().containsKey(tasksKey)) {
+            throw new io.headwater.core.ConfigException(tasksKey + " is required for each name in " + listed
+                    + ": a regular expression of the task ids backbone " + name + " embeds; found none");
+        }
+        AbstractConfig own = HeadwaterConfigs.parse(namedBackboneKeys(name), raw().originals());
+        String regex = own.getString(tasksKey).trim();
+        if (regex.isEmpty()) {
+            throw new io.headwater.core.ConfigException(tasksKey + " must be a regular expression of task ids, found '"
+                    + own.getString(tasksKey) + "'");
+        }
+        java.util.regex.Pattern tasks = regex(tasksKey, regex);
+        boolean image = own.getString(kindKey).trim().equalsIgnoreCase("image");
+        java.util.List<String> keys = image ? IMAGE_KEYS : TEXT_KEYS;
+        java.util.Set<String> allowed = new java.util.HashSet<>(java.util.List.of(tasksKey, kindKey));
+        keys.forEach(k -> allowed.add(renamed(name, k)));
+        for (String key : new java.util.TreeSet<>(raw().originals().keySet())) {
+            if (key.startsWith(namedKey(name, "")) && !allowed.contains(key)) {
+                throw new io.headwater.core.ConfigException(key + " is not a key of " + (image ? "an image" : "a text")
+                        + " backbone (" + kindKey + "=" + own.getString(kindKey) + "); found " + key + "="
+                        + raw().originals().get(key));
+            }
+        }
+        // The default backbones' definitions, each under backbone.<name>.: same type, default and validator.
+        ConfigDef def = new ConfigDef(CONFIG);
+        for (String k : keys) {
+            ConfigDef.ConfigKey d = CONFIG.configKeys().get(k);
+            def.define(renamed(name, k), d.type, d.defaultValue, d.validator, d.importance, d.documentation);
+        }
+        AbstractConfig values = HeadwaterConfigs.parse(def, raw().originals());
+        UnaryOperator<String> key = k -> renamed(name, k);
+        return image ? NamedBackbone.image(name, tasks, imageSpec(values, key))
+                : NamedBackbone.text(name, tasks, textSpec(values, key));
     }
 
     /**
@@ -254,10 +403,14 @@ public final class ExtractorConfig extends ServiceConfig {
         if (regex.isEmpty()) {
             return java.util.Optional.empty();
         }
+        return java.util.Optional.of(regex(IMAGE_TASKS, regex));
+    }
+
+    private static java.util.regex.Pattern regex(String key, String regex) {
         try {
-            return java.util.Optional.of(java.util.regex.Pattern.compile(regex));
+            return java.util.regex.Pattern.compile(regex);
         } catch (java.util.regex.PatternSyntaxException e) {
-            throw new io.headwater.core.ConfigException(IMAGE_TASKS + " must be a regular expression, found '" + regex
+            throw new io.headwater.core.ConfigException(key + " must be a regular expression, found '" + regex
                     + "': " + e.getDescription(), e);
         }
     }
@@ -267,7 +420,10 @@ public final class ExtractorConfig extends ServiceConfig {
      * one per core but one, left to the consumer thread that decodes the next batch meanwhile.
      */
     public int imageThreads() {
-        int configured = raw().getInt(IMAGE_THREADS);
+        return imageThreads(raw().getInt(IMAGE_THREADS));
+    }
+
+    private static int imageThreads(int configured) {
         return configured > 0 ? configured : Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
     }
 
@@ -278,65 +434,78 @@ public final class ExtractorConfig extends ServiceConfig {
      * @throws io.headwater.core.ConfigException naming the key and value of a bad setting
      */
     public ImageBackboneSpec imageBackboneSpec() {
+        return imageSpec(raw(), UnaryOperator.identity());
+    }
+
+    /**
+     * An image backbone's spec from {@code values}, reading each {@code backbone.image.*} key
+     * {@code k} as {@code key.apply(k)}; provider and device are always {@code backbone.provider}
+     * and {@code backbone.device.id}.
+     */
+    private static ImageBackboneSpec imageSpec(AbstractConfig values, UnaryOperator<String> key) {
+        String nameKey = key.apply(IMAGE_NAME);
+        String pathKey = key.apply(IMAGE_MODEL_PATH);
+        String sizeKey = key.apply(IMAGE_SIZE);
         ImageBackboneSpec.Builder spec = ImageBackboneSpec.builder()
-                .name(raw().getString(IMAGE_NAME).trim())
-                .resize(ImageResize.fromConfig(IMAGE_RESIZE, raw().getString(IMAGE_RESIZE)))
-                .convertChannels(raw().getBoolean(IMAGE_CONVERT_CHANNELS))
-                .maxBytes(raw().getInt(IMAGE_MAX_BYTES))
-                .maxPixels(raw().getLong(IMAGE_MAX_PIXELS))
-                .normalize(raw().getBoolean(IMAGE_NORMALIZE))
-                .batchSize(raw().getInt(IMAGE_BATCH_SIZE))
-                .intraOpThreads(imageThreads())
-                .provider(ExecutionProvider.fromConfig(raw().getString(BACKBONE_PROVIDER)))
-                .deviceId(raw().getInt(BACKBONE_DEVICE_ID));
-        String path = raw().getString(IMAGE_MODEL_PATH).trim();
+                .name(values.getString(nameKey).trim())
+                .resize(ImageResize.fromConfig(key.apply(IMAGE_RESIZE), values.getString(key.apply(IMAGE_RESIZE))))
+                .convertChannels(values.getBoolean(key.apply(IMAGE_CONVERT_CHANNELS)))
+                .maxBytes(values.getInt(key.apply(IMAGE_MAX_BYTES)))
+                .maxPixels(values.getLong(key.apply(IMAGE_MAX_PIXELS)))
+                .normalize(values.getBoolean(key.apply(IMAGE_NORMALIZE)))
+                .batchSize(values.getInt(key.apply(IMAGE_BATCH_SIZE)))
+                .intraOpThreads(imageThreads(values.getInt(key.apply(IMAGE_THREADS))))
+                .provider(ExecutionProvider.fromConfig(values.getString(BACKBONE_PROVIDER)))
+                .deviceId(values.getInt(BACKBONE_DEVICE_ID));
+        String path = values.getString(pathKey).trim();
         if (!path.isEmpty()) {
-            if (raw().originals().containsKey(IMAGE_NAME)) {
-                throw new io.headwater.core.ConfigException(IMAGE_NAME + " picks a bundled image backbone and cannot "
-                        + "be combined with " + IMAGE_MODEL_PATH + "=" + path + "; found " + IMAGE_NAME + "="
-                        + raw().originals().get(IMAGE_NAME));
+            if (values.originals().containsKey(nameKey)) {
+                throw new io.headwater.core.ConfigException(nameKey + " picks a bundled image backbone and cannot "
+                        + "be combined with " + pathKey + "=" + path + "; found " + nameKey + "="
+                        + values.originals().get(nameKey));
             }
             spec.modelPath(java.nio.file.Path.of(path));
         }
-        optional(IMAGE_MODEL_ID).ifPresent(spec::modelId);
-        optional(IMAGE_INPUT_NAME).ifPresent(spec::inputName);
-        optional(IMAGE_OUTPUT_NAME).ifPresent(spec::outputName);
-        optional(IMAGE_POOLING).ifPresent(v -> spec.pooling(ImagePooling.fromConfig(IMAGE_POOLING, v)));
-        optional(IMAGE_LAYOUT).ifPresent(v -> spec.channelsFirst(v.equalsIgnoreCase("nchw")));
-        optional(IMAGE_SIZE).ifPresent(v -> {
+        optional(values, key.apply(IMAGE_MODEL_ID)).ifPresent(spec::modelId);
+        optional(values, key.apply(IMAGE_INPUT_NAME)).ifPresent(spec::inputName);
+        optional(values, key.apply(IMAGE_OUTPUT_NAME)).ifPresent(spec::outputName);
+        optional(values, key.apply(IMAGE_POOLING))
+                .ifPresent(v -> spec.pooling(ImagePooling.fromConfig(key.apply(IMAGE_POOLING), v)));
+        optional(values, key.apply(IMAGE_LAYOUT)).ifPresent(v -> spec.channelsFirst(v.equalsIgnoreCase("nchw")));
+        optional(values, sizeKey).ifPresent(v -> {
             java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,5})(?:\\s*[xX]\\s*(\\d{1,5}))?").matcher(v);
             if (!m.matches()) {
-                throw new io.headwater.core.ConfigException(IMAGE_SIZE + " must be HEIGHTxWIDTH or one number, found '"
+                throw new io.headwater.core.ConfigException(sizeKey + " must be HEIGHTxWIDTH or one number, found '"
                         + v + "'");
             }
             int h = Integer.parseInt(m.group(1));
             spec.size(h, m.group(2) == null ? h : Integer.parseInt(m.group(2)));
         });
-        numbers(IMAGE_MEAN).ifPresent(spec::mean);
-        numbers(IMAGE_STD).ifPresent(spec::std);
-        if (raw().getInt(IMAGE_DIMENSION) > 0) {
-            spec.dimension(raw().getInt(IMAGE_DIMENSION));
+        numbers(values, key.apply(IMAGE_MEAN)).ifPresent(spec::mean);
+        numbers(values, key.apply(IMAGE_STD)).ifPresent(spec::std);
+        if (values.getInt(key.apply(IMAGE_DIMENSION)) > 0) {
+            spec.dimension(values.getInt(key.apply(IMAGE_DIMENSION)));
         }
         return spec.build();
     }
 
-    private java.util.Optional<String> optional(String key) {
-        String v = raw().getString(key).trim();
+    private static java.util.Optional<String> optional(AbstractConfig values, String key) {
+        String v = values.getString(key).trim();
         return v.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(v);
     }
 
-    private java.util.Optional<double[]> numbers(String key) {
-        java.util.List<String> values = raw().getList(key);
-        if (values.isEmpty()) {
+    private static java.util.Optional<double[]> numbers(AbstractConfig values, String key) {
+        java.util.List<String> list = values.getList(key);
+        if (list.isEmpty()) {
             return java.util.Optional.empty();
         }
-        double[] out = new double[values.size()];
+        double[] out = new double[list.size()];
         for (int i = 0; i < out.length; i++) {
             try {
-                out[i] = Double.parseDouble(values.get(i).trim());
+                out[i] = Double.parseDouble(list.get(i).trim());
             } catch (NumberFormatException e) {
                 throw new io.headwater.core.ConfigException(key + " must be a list of numbers, found '"
-                        + String.join(",", values) + "'", e);
+                        + String.join(",", list) + "'", e);
             }
         }
         return java.util.Optional.of(out);

@@ -37,7 +37,7 @@ public final class HeadwaterConfigs {
 
     /** Prefixes of Headwater's own keys; everything else goes to the Kafka clients. */
     private static final String[] OWN_PREFIXES = {"topic.", "metrics.", "extractor.", "trainer.", "registry.",
-        "backbone.", "demo.", "serving.", "health."};
+        "backbone.", "backbones", "demo.", "serving.", "health."};
 
     private HeadwaterConfigs() {
     }
