@@ -3,6 +3,7 @@ package io.headwater.extractor;
 import io.headwater.backbone.Backbone;
 import io.headwater.backbone.Embedder;
 import io.headwater.backbone.ImageBackbone;
+import io.headwater.core.ConfigException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,21 +51,34 @@ public final class Backbones implements AutoCloseable {
      * @throws io.headwater.core.ConfigException for a bad setting, naming key and value
      */
     public static Backbones load(ExtractorConfig config) {
+        return load(config, new ArrayList<>());
+    }
+
+    /**
+     * {@link #load(ExtractorConfig)}, adding each backbone to {@code loaded} as it loads (a test
+     * sees which were closed after a failure).
+     */
+    static Backbones load(ExtractorConfig config, List<Embedder> loaded) {
+        // Settings are checked before any model loads: a bad one fails start-up at once.
         List<NamedBackbone> namedConfig = config.namedBackbones();
-        config.imageTasks();
-        List<Embedder> loaded = new ArrayList<>();
+        boolean withImage = config.imageTasks().isPresent();
         try {
             Backbone text = Backbone.load(config.backboneSpec());
             loaded.add(text);
             Optional<ImageBackbone> image = Optional.empty();
-            if (config.imageTasks().isPresent()) {
+            if (withImage) {
                 image = Optional.of(ImageBackbone.load(config.imageBackboneSpec()));
                 loaded.add(image.get());
             }
             Map<String, Embedder> named = new LinkedHashMap<>();
             for (NamedBackbone n : namedConfig) {
-                Embedder e = n.isImage() ? ImageBackbone.load(n.image().orElseThrow())
-                        : Backbone.load(n.text().orElseThrow());
+                Embedder e;
+                try {
+                    e = n.isImage() ? ImageBackbone.load(n.image().orElseThrow())
+                            : Backbone.load(n.text().orElseThrow());
+                } catch (ConfigException bad) {
+                    throw ExtractorConfig.renamedKeys(n.name(), n.isImage(), bad);
+                }
                 loaded.add(e);
                 named.put(n.name(), e);
             }

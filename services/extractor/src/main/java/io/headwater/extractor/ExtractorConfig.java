@@ -389,8 +389,30 @@ public final class ExtractorConfig extends ServiceConfig {
         }
         AbstractConfig values = HeadwaterConfigs.parse(def, raw().originals());
         UnaryOperator<String> key = k -> renamed(name, k);
-        return image ? NamedBackbone.image(name, tasks, imageSpec(values, key))
-                : NamedBackbone.text(name, tasks, textSpec(values, key));
+        try {
+            return image ? NamedBackbone.image(name, tasks, imageSpec(values, key))
+                    : NamedBackbone.text(name, tasks, textSpec(values, key));
+        } catch (io.headwater.core.ConfigException e) {
+            throw renamedKeys(name, image, e);
+        }
+    }
+
+    /**
+     * The backbone module names the default backbones' keys in its errors ({@code backbone.model.path},
+     * {@code backbone.image.size}); for a named backbone, the same error with each such key replaced
+     * by the one the operator set ({@code backbone.bge.model.path}).
+     */
+    static io.headwater.core.ConfigException renamedKeys(String name, boolean image,
+                                                         io.headwater.core.ConfigException e) {
+        String message = e.getMessage();
+        java.util.List<String> keys = new java.util.ArrayList<>(image ? IMAGE_KEYS : TEXT_KEYS);
+        // Longest first, so that no key is replaced inside a longer one.
+        keys.sort(java.util.Comparator.comparingInt(String::length).reversed());
+        for (String k : keys) {
+            message = message.replaceAll("(?<![\\w.])" + java.util.regex.Pattern.quote(k) + "(?![\\w.])",
+                    java.util.regex.Matcher.quoteReplacement(renamed(name, k)));
+        }
+        return message.equals(e.getMessage()) ? e : new io.headwater.core.ConfigException(message, e);
     }
 
     /**

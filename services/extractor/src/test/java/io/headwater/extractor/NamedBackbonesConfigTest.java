@@ -21,12 +21,7 @@ import org.junit.jupiter.api.Test;
 class NamedBackbonesConfigTest {
 
     private static ExtractorConfig config(String... keyValues) {
-        Map<String, String> props = new HashMap<>();
-        props.put("bootstrap.servers", "localhost:9092");
-        for (int i = 0; i < keyValues.length; i += 2) {
-            props.put(keyValues[i], keyValues[i + 1]);
-        }
-        return new ExtractorConfig(props);
+        return TestConfigs.extractor(keyValues);
     }
 
     @Test
