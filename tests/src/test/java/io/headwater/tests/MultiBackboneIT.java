@@ -16,7 +16,22 @@ import io.headwater.kafka.DeadLetters;
 import io.headwater.kafka.EmbeddedKafkaBroker;
 import io.headwater.kafka.FeatureRecord;
 import io.headwater.kafka.HeadwaterConfigs;
+import io.headwater.kafka.Json;
+import io.headwater.kafka.StreamsService;
 import io.headwater.kafka.Topics;
+import io.headwater.cli.Pipeline;
+import io.headwater.registry.Registry;
+import io.headwater.registry.RegistryConfig;
+import io.headwater.serving.Serving;
+import io.headwater.serving.ServingConfig;
+import io.headwater.trainer.Trainer;
+import io.headwater.trainer.TrainerConfig;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -42,7 +57,8 @@ import org.junit.jupiter.api.Timeout;
  * named image backbone photos (fashion-cnn) for task photos. Both text tasks get the same e-mails,
  * with the embedding cache on, so a vector taken from the wrong backbone or the wrong cache
  * namespace shows. A text sent to the image task and an image sent to a named text task are
- * dead-lettered with their reasons.
+ * dead-lettered with their reasons. A trainer and a registry then learn all three tasks, and
+ * serving answers each over HTTP with its own backbone.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
@@ -58,11 +74,12 @@ class MultiBackboneIT {
     final Map<String, Map<String, String>> sent = new HashMap<>();
     final Map<String, List<FeatureRecord>> features = new HashMap<>();
     List<ConsumerRecord<byte[], byte[]>> dlq;
+    Map<String, String> props = new HashMap<>();
+    String digit;
 
     @BeforeAll
     void extract() throws Exception {
         broker = EmbeddedKafkaBroker.start();
-        Map<String, String> props = new HashMap<>();
         props.put(HeadwaterConfigs.BOOTSTRAP_SERVERS, broker.bootstrapServers());
         props.put(HeadwaterConfigs.TOPIC_PREFIX, topics.prefix());
         props.put(ExtractorConfig.CACHE_DIR, Files.createTempDirectory("multi-cache").toString());
@@ -82,7 +99,7 @@ class MultiBackboneIT {
 
         List<Datasets.Line> emails = Datasets.shuffled(Datasets.bundled("spam"), 5).subList(0, N);
         List<Datasets.Line> digits = Datasets.shuffled(Datasets.bundled("mnist-digits"), 5).subList(0, N);
-        String digit = digits.get(0).json().orElseThrow().get("image").asText();
+        digit = digits.get(0).json().orElseThrow().get("image").asText();
         try (ExampleProducer producer = new ExampleProducer(clientProps, topics)) {
             for (int i = 0; i < N; i++) {
                 send(producer, "spam", emails.get(i), "text");
@@ -199,5 +216,66 @@ class MultiBackboneIT {
         }
         assertThat(byName).containsExactlyInAnyOrderEntriesOf(Map.of("default", "all-minilm-l6-v2-q",
                 "bge", "bge-small-en-v15-q", "photos", "fashion-cnn"));
+    }
+    @Test
+    void shouldServeEachTaskWithItsOwnBackboneOverHttp() throws Exception {
+        // given: a trainer and a registry learn the three tasks' features, a version every 10 examples
+        Map<String, String> loop = new HashMap<>(props);
+        loop.put(TrainerConfig.HEAD_TYPE, "lda");
+        loop.put(TrainerConfig.CANDIDATE_EVERY_EXAMPLES, "10");
+        loop.put(RegistryConfig.GATE_FIRST_MIN_EXAMPLES, "10");
+        loop.put(TrainerConfig.STATE_DIR, Files.createTempDirectory("multi-trainer").toString());
+        loop.put(RegistryConfig.STATE_DIR, Files.createTempDirectory("multi-registry").toString());
+        loop.put(ServingConfig.PORT, "0");
+        Backbone bge = (Backbone) backbones.named().get("bge");
+        try (StreamsService trainer = Trainer.start(new TrainerConfig(loop), new SimpleMeterRegistry());
+             Registry registry = Registry.start(new RegistryConfig(loop), new SimpleMeterRegistry());
+             Serving serving = Serving.start(new ServingConfig(loop), backbones.text(),
+                     Pipeline.servingRules(new ExtractorConfig(loop), backbones),
+                     new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))) {
+            long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+            for (String task : List.of("spam", "bge-spam", "photos")) {
+                while (serving.client(task).current(task).isEmpty() && System.nanoTime() < deadline) {
+                    Thread.sleep(100);
+                }
+                assertThat(serving.client(task).current(task)).as(task + " has a version").isPresent();
+            }
+            // then: each backbone's client follows only its own tasks
+            assertThat(serving.client().current("bge-spam")).isEmpty();
+            assertThat(serving.client().current("photos")).isEmpty();
+            assertThat(serving.client("bge-spam")).isNotSameAs(serving.client());
+            assertThat(serving.imageClient()).containsSame(serving.client("photos"));
+
+            String email = sent.get("bge-spam").values().iterator().next();
+            JsonNode spam = post(serving, "{\"task\": \"spam\", \"text\": " + Json.MAPPER.writeValueAsString(email)
+                    + "}", 200);
+            JsonNode viaBge = post(serving, "{\"task\": \"bge-spam\", \"text\": "
+                    + Json.MAPPER.writeValueAsString(email) + "}", 200);
+            JsonNode photo = post(serving, "{\"task\": \"photos\", \"image\": \"" + digit + "\"}", 200);
+            assertThat(spam.get("predictions").get(0).get("scores").has("spam")).isTrue();
+            assertThat(photo.get("predictions").get(0).get("scores").size()).isGreaterThan(1);
+            // the named task's answer is its bge version on bge's own vector of the text
+            var expected = serving.client("bge-spam").predict("bge-spam", bge.embed(List.of(email))[0]).orElseThrow();
+            assertThat(viaBge.get("version").asLong()).isEqualTo(expected.version());
+            for (int i = 0; i < expected.labels().size(); i++) {
+                assertThat(viaBge.get("predictions").get(0).get("scores").get(expected.labels().get(i)).asDouble())
+                        .isCloseTo(expected.probabilities()[i], within(1e-6));
+            }
+            // and: a request of the wrong kind for its backbone is a 400 naming the setting
+            assertThat(post(serving, "{\"task\": \"photos\", \"text\": \"a shoe\"}", 400).get("error").asText())
+                    .contains("task 'photos' takes images (backbone.photos.tasks=photos)");
+            assertThat(post(serving, "{\"task\": \"bge-spam\", \"image\": \"" + digit + "\"}", 400).get("error")
+                    .asText()).contains("task 'bge-spam' takes texts (backbone.bge.tasks=bge-.*)");
+            assertThat(post(serving, "{\"task\": \"spam\", \"image\": \"" + digit + "\"}", 400).get("error")
+                    .asText()).contains("task 'spam' takes texts");
+        }
+    }
+
+    private static JsonNode post(Serving serving, String body, int status) throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + serving.port() + "/predict")).POST(HttpRequest.BodyPublishers
+                .ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
+        return Json.MAPPER.readTree(r.body());
     }
 }

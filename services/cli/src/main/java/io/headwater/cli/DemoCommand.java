@@ -183,10 +183,8 @@ final class DemoCommand implements Callable<Integer> {
             CompletableFuture<Throwable> failed = pipeline.failure();
             pipeline.registry().apiPort().ifPresent(p -> say("Registry API on http://localhost:" + p + "/tasks"));
             Optional<Serving> serving = servingPort < 0 ? Optional.empty()
-                    : Optional.of(Serving.start(new ServingConfig(props), pipeline.backbone(),
-                            pipeline.imageBackbone().map(b -> new io.headwater.serving.ImageTasks(b,
-                                    new io.headwater.extractor.ExtractorConfig(props).imageTasks().orElseThrow())),
-                            meters));
+                    : Optional.of(Serving.start(new ServingConfig(props), pipeline.backbone(), Pipeline.servingRules(
+                            new io.headwater.extractor.ExtractorConfig(props), pipeline.backbones()), meters));
             serving.ifPresent(s -> say("Predictions on http://localhost:" + s.port() + "/predict"));
             serving.ifPresent(s -> s.failure().thenAccept(failed::complete));
             say("Backbone " + pipeline.backbone().id() + " (sha256 " + pipeline.backbone().sha256().substring(0, 12)

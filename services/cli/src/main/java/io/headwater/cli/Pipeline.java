@@ -3,6 +3,9 @@ package io.headwater.cli;
 import io.headwater.backbone.Backbone;
 import io.headwater.backbone.ImageBackbone;
 import io.headwater.extractor.Backbones;
+import io.headwater.extractor.NamedBackbone;
+import io.headwater.serving.ImageTasks;
+import io.headwater.serving.TaskBackbone;
 import io.headwater.extractor.Extractor;
 import io.headwater.extractor.ExtractorConfig;
 import io.headwater.kafka.KafkaAccess;
@@ -14,6 +17,7 @@ import io.headwater.trainer.Trainer;
 import io.headwater.trainer.TrainerConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.headwater.kafka.StageHealth;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -80,23 +84,18 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /**
-     * The image backbone when {@code backbone.image.tasks} is set; {@code loaded} (the text
-     * backbone) is closed if loading it fails.
+     * What serving routes beside the default text backbone, as the extractor does: each named
+     * backbone of {@code backbones} for its {@code backbone.<name>.tasks}, in that order, then the
+     * image backbone for {@code backbone.image.tasks}.
      */
-    static Optional<ImageBackbone> loadImageBackbone(ExtractorConfig config, AutoCloseable loaded) {
-        if (config.imageTasks().isEmpty()) {
-            return Optional.empty();
+    public static List<TaskBackbone> servingRules(ExtractorConfig config, Backbones backbones) {
+        List<TaskBackbone> rules = new ArrayList<>();
+        for (NamedBackbone n : config.namedBackbones()) {
+            rules.add(new TaskBackbone(n.tasksKey() + "=" + n.tasks().pattern(), backbones.named().get(n.name()),
+                    n.tasks()));
         }
-        try {
-            return Optional.of(ImageBackbone.load(config.imageBackboneSpec()));
-        } catch (RuntimeException e) {
-            try {
-                loaded.close();
-            } catch (Exception closeFailed) {
-                e.addSuppressed(closeFailed);
-            }
-            throw e;
-        }
+        backbones.image().ifPresent(image -> rules.add(new ImageTasks(image, config.imageTasks().orElseThrow()).rule()));
+        return rules;
     }
 
     /** The default text backbone. */

@@ -1,6 +1,5 @@
 package io.headwater.cli;
 
-import io.headwater.backbone.Backbone;
 import io.headwater.extractor.ExtractorConfig;
 import io.headwater.kafka.KafkaErrors;
 import io.headwater.kafka.MetricsServer;
@@ -107,7 +106,8 @@ final class ServiceCommands {
 
     @Command(name = "serving", mixinStandardHelpOptions = true,
             description = {"Serve POST /predict (plus /health and /metrics) from the newest verified model versions.",
-                "Embeds with the backbone.* keys, which must name the extractor's backbone."})
+                "Embeds with the extractor's backbone keys (backbone.*, backbone.image.*, backbones), routing each task "
+                        + "to its backbone as the extractor does."})
     static final class Serving implements Callable<Integer> {
         @Mixin
         ConnectionOptions connection;
@@ -116,17 +116,21 @@ final class ServiceCommands {
         public Integer call() throws Exception {
             Map<String, String> props = connection.props();
             io.headwater.serving.ServingConfig config = new io.headwater.serving.ServingConfig(props);
-            ExtractorConfig backbones = new ExtractorConfig(props);
-            Backbone backbone = Backbone.load(backbones.backboneSpec());
-            Optional<io.headwater.backbone.ImageBackbone> images = Pipeline.loadImageBackbone(backbones, backbone);
+            ExtractorConfig extractorConfig = new ExtractorConfig(props);
+            io.headwater.extractor.Backbones backbones = io.headwater.extractor.Backbones.load(extractorConfig);
             PrometheusMeterRegistry meters = Meters.registry("serving");
-            io.headwater.serving.Serving serving = io.headwater.serving.Serving.start(config, backbone,
-                    images.map(i -> new io.headwater.serving.ImageTasks(i, backbones.imageTasks().orElseThrow())), meters);
+            io.headwater.serving.Serving serving;
+            try {
+                serving = io.headwater.serving.Serving.start(config, backbones.text(),
+                        Pipeline.servingRules(extractorConfig, backbones), meters);
+            } catch (RuntimeException e) {
+                backbones.close();
+                throw e;
+            }
             System.err.println("headwater: serving on http://localhost:" + serving.port() + "/predict");
             return runUntilStopped("serving", () -> {
                 serving.close();
-                backbone.close();
-                images.ifPresent(io.headwater.backbone.ImageBackbone::close);
+                backbones.close();
             }, Optional.empty(), serving.failure());
         }
     }

@@ -124,7 +124,8 @@ final class UpCommand implements Callable<Integer> {
             PrometheusMeterRegistry meters = Meters.registry("local");
             stack.metrics = Meters.serve(props, metricsPort, meters);
             stack.pipeline = Pipeline.start(props, meters);
-            stack.serving = Serving.start(new ServingConfig(props), stack.pipeline.backbone(), meters);
+            stack.serving = Serving.start(new ServingConfig(props), stack.pipeline.backbone(),
+                    Pipeline.servingRules(new ExtractorConfig(props), stack.pipeline.backbones()), meters);
             stack.metrics.ifPresent(s -> stack.pipeline.healths().forEach(s::addHealth));
             Topics topics = Topics.withPrefix(new ExtractorConfig(props).topicPrefix());
             stack.watcher = new ModelUpdateWatcher(HeadwaterConfigs.clientProperties(

@@ -24,13 +24,8 @@ public record ImageTasks(ImageBackbone backbone, Pattern tasks) {
         return tasks.matcher(task).matches();
     }
 
-    /** {@code served} less the image tasks: what the text side serves. */
-    Pattern textTasks(Pattern served) {
-        return Pattern.compile("(?!(?:" + tasks.pattern() + ")$)(?:" + served.pattern() + ")");
-    }
-
-    /** The image tasks that {@code served} allows. */
-    Pattern imageTasks(Pattern served) {
-        return Pattern.compile("(?=(?:" + served.pattern() + ")$)(?:" + tasks.pattern() + ")");
+    /** As a rule beside the default text backbone. */
+    public TaskBackbone rule() {
+        return new TaskBackbone("backbone.image.tasks=" + tasks.pattern(), backbone, tasks);
     }
 }

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
+import io.headwater.backbone.Embedder;
+import io.headwater.backbone.ImageBackbone;
 import io.headwater.backbone.InvalidImage;
 import io.headwater.client.ModelClient;
 import io.headwater.client.Prediction;
@@ -20,13 +22,15 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * {@code POST /predict}: {@code {"task": "spam", "text": "..."}} or {@code {"task": "spam", "texts":
  * ["...", "..."]}} gives {@code {"task", "version", "predictions": [{"label", "scores": {label: p}}]}}.
- * For an image task ({@link ImageTasks}) the request carries {@code "image"} (a base64 PNG or JPEG)
+ * A task is embedded by its backbone, routed as the extractor routes ({@link TaskBackbone}: named
+ * backbones, then the image backbone, else the default). For an image task the request carries {@code "image"} (a base64 PNG or JPEG)
  * or {@code "images"} instead; an image that cannot be used is a 400 naming which and why.
  * All texts of one request are predicted by one model version; the texts of concurrent requests
  * are embedded together ({@link EmbeddingBatcher}).
@@ -36,30 +40,51 @@ import org.slf4j.LoggerFactory;
  */
 public final class PredictHandler implements HttpHandler {
     private static final Logger LOG = LoggerFactory.getLogger(PredictHandler.class);
-    private final ModelClient client;
-    private final EmbeddingBatcher batcher;
-    private final Optional<Images> images;
+    private final List<Side> rules;
+    private final Side fallback;
     private final MeterRegistry registry;
     private final Timer latency;
     private final int maxBytes;
 
-    /** The image side: its tasks and backbone, and the client that follows their versions. */
-    record Images(ImageTasks tasks, ModelClient client) {
+    /**
+     * One backbone's side of serving: the setting that routes tasks to it ({@code rule}), its tasks
+     * (empty for the default backbone, which takes every task no rule matches), the client that
+     * follows their versions, and for a text backbone the batcher of concurrent requests' texts.
+     */
+    record Side(String rule, Embedder backbone, Optional<Pattern> tasks, ModelClient client,
+                Optional<EmbeddingBatcher> batcher) implements AutoCloseable {
+        boolean serves(String task) {
+            return tasks.isPresent() && tasks.get().matcher(task).matches();
+        }
+
+        boolean images() {
+            return backbone instanceof ImageBackbone;
+        }
+
+        @Override
+        public void close() {
+            batcher.ifPresent(EmbeddingBatcher::close);
+            client.close();
+        }
     }
 
-    PredictHandler(ModelClient client, EmbeddingBatcher batcher, MeterRegistry registry, int maxBytes) {
-        this(client, batcher, Optional.empty(), registry, maxBytes);
-    }
-
-    PredictHandler(ModelClient client, EmbeddingBatcher batcher, Optional<Images> images, MeterRegistry registry,
-            int maxBytes) {
-        this.client = client;
-        this.batcher = batcher;
-        this.images = images;
+    PredictHandler(List<Side> rules, Side fallback, MeterRegistry registry, int maxBytes) {
+        this.rules = List.copyOf(rules);
+        this.fallback = fallback;
         this.registry = registry;
         this.maxBytes = maxBytes;
         this.latency = Timer.builder("headwater.serving.latency").description("Time to answer a /predict request")
                 .publishPercentileHistogram().register(registry);
+    }
+
+    /** The side that serves {@code task}: the first rule that matches it, else the default. */
+    static Side route(List<Side> rules, Side fallback, String task) {
+        for (Side s : rules) {
+            if (s.serves(task)) {
+                return s;
+            }
+        }
+        return fallback;
     }
 
     @Override
@@ -109,9 +134,16 @@ public final class PredictHandler implements HttpHandler {
         if (req == null || !req.isObject() || !req.path("task").isTextual()) {
             return new Answer(400, error("request needs a \"task\" and a \"text\" or \"texts\""));
         }
-        String requested = req.get("task").asText();
-        if (images.isPresent() && images.get().tasks().serves(requested)) {
-            return answerImages(requested, req, images.get());
+        String task = req.get("task").asText();
+        Side side = route(rules, fallback, task);
+        return side.images() ? answerImages(task, req, side) : answerTexts(task, req, side);
+    }
+
+    private Answer answerTexts(String task, JsonNode req, Side side) {
+        if ((req.has("image") || req.has("images")) && !req.has("text") && !req.has("texts")) {
+            return new Answer(400, error("task '" + task + "' takes texts (" + (side.tasks().isPresent() ? side.rule()
+                    : "it matches no image backbone's tasks") + "): the request needs \"text\" or \"texts\", "
+                    + "not \"image\""));
         }
         List<String> texts = new ArrayList<>();
         if (req.path("text").isTextual() && !req.has("texts")) {
@@ -126,14 +158,13 @@ public final class PredictHandler implements HttpHandler {
         } else {
             return new Answer(400, error("request needs exactly one of \"text\" (a string) or \"texts\" (a non-empty array)"));
         }
-        String task = req.get("task").asText();
-        if (client.current(task).isEmpty()) {
+        if (side.client().current(task).isEmpty()) {
             return new Answer(404, error("no model version for task '" + task + "' yet"));
         }
-        return predictions(task, client.predict(task, batcher.embed(texts)));
+        return predictions(task, side.client().predict(task, side.batcher().orElseThrow().embed(texts)));
     }
 
-    private Answer answerImages(String task, JsonNode req, Images side) {
+    private Answer answerImages(String task, JsonNode req, Side side) {
         List<String> encoded = new ArrayList<>();
         if (req.path("image").isTextual() && !req.has("images")) {
             encoded.add(req.get("image").asText());
@@ -145,16 +176,17 @@ public final class PredictHandler implements HttpHandler {
                 encoded.add(t.asText());
             }
         } else {
-            return new Answer(400, error("task '" + task + "' takes images: the request needs exactly one of \"image\" "
+            return new Answer(400, error("task '" + task + "' takes images (" + side.rule() + "): the request needs exactly one of \"image\" "
                     + "(a base64 PNG or JPEG) or \"images\" (a non-empty array)"));
         }
         if (side.client().current(task).isEmpty()) {
             return new Answer(404, error("no model version for task '" + task + "' yet"));
         }
+        ImageBackbone image = (ImageBackbone) side.backbone();
         List<float[]> tensors = new ArrayList<>(encoded.size());
         for (int i = 0; i < encoded.size(); i++) {
             try {
-                tensors.add(side.tasks().backbone().preprocessor().tensor(Base64.getDecoder().decode(encoded.get(i))));
+                tensors.add(image.preprocessor().tensor(Base64.getDecoder().decode(encoded.get(i))));
             } catch (IllegalArgumentException e) {
                 return new Answer(400, error("image " + i + " is not valid base64"));
             } catch (InvalidImage e) {
@@ -162,7 +194,7 @@ public final class PredictHandler implements HttpHandler {
                         .put("reason", e.kind()).toString());
             }
         }
-        return predictions(task, side.client().predict(task, side.tasks().backbone().embed(tensors)));
+        return predictions(task, side.client().predict(task, image.embed(tensors)));
     }
 
     private static Answer predictions(String task, Optional<List<Prediction>> predictions) {

@@ -1,6 +1,7 @@
 package io.headwater.serving;
 
 import io.headwater.backbone.Backbone;
+import io.headwater.backbone.Embedder;
 import io.headwater.client.ModelClient;
 import io.headwater.kafka.BackboneRef;
 import io.headwater.kafka.HeadwaterConfigs;
@@ -8,7 +9,11 @@ import io.headwater.kafka.MetricsServer;
 import io.headwater.kafka.StageHealth;
 import io.headwater.kafka.Topics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.regex.Pattern;
 
 /**
  * The serving service: a {@link ModelClient} that follows model updates, behind
@@ -22,45 +27,104 @@ import java.util.Optional;
  * }
  * }</pre>
  *
- * <p>With {@link ImageTasks}, image tasks are served beside the text ones on the same port: a
- * second client follows their versions, verified against the image backbone, and their requests
- * carry base64 images.
+ * <p>With {@link TaskBackbone} rules (named backbones, the image backbone), their tasks are served
+ * beside the default backbone's on the same port, routed as the extractor routes them: each
+ * backbone's client follows its own tasks' versions, verified against that backbone, and image
+ * tasks' requests carry base64 images.
  */
 public final class Serving implements AutoCloseable {
-    private final ModelClient client;
-    private final Optional<ModelClient> imageClient;
-    private final EmbeddingBatcher batcher;
+    private final List<PredictHandler.Side> rules;
+    private final PredictHandler.Side fallback;
     private final MetricsServer server;
 
-    private Serving(ModelClient client, Optional<ModelClient> imageClient, EmbeddingBatcher batcher,
-            MetricsServer server) {
-        this.client = client;
-        this.imageClient = imageClient;
-        this.batcher = batcher;
+    private Serving(List<PredictHandler.Side> rules, PredictHandler.Side fallback, MetricsServer server) {
+        this.rules = rules;
+        this.fallback = fallback;
         this.server = server;
     }
 
     public static Serving start(ServingConfig config, Backbone backbone, PrometheusMeterRegistry registry) {
-        return start(config, backbone, Optional.empty(), registry);
+        return start(config, backbone, List.of(), registry);
     }
 
     /** Serves text tasks with {@code backbone} and, when present, image tasks with the image backbone. */
     public static Serving start(ServingConfig config, Backbone backbone, Optional<ImageTasks> images,
             PrometheusMeterRegistry registry) {
-        ModelClient client = clientBuilder(config, registry).backbone(backbone)
-                .tasks(images.map(i -> i.textTasks(config.tasks())).orElse(config.tasks()))
-                .build().start();
-        Optional<ModelClient> imageClient = images.map(i -> clientBuilder(config, registry)
-                .expectedBackbone(new BackboneRef(i.backbone().id(), i.backbone().sha256(), i.backbone().dimension()))
-                .tasks(i.imageTasks(config.tasks())).build().start());
-        EmbeddingBatcher batcher = new EmbeddingBatcher(backbone, config.batchMaxTexts(), config.batchMaxWaitMs(), registry);
-        MetricsServer server = MetricsServer.start(config.endpoint(), registry, config.httpThreads());
-        Optional<PredictHandler.Images> imageSide = images.map(i -> new PredictHandler.Images(i, imageClient.get()));
-        server.addHandler("/predict", new PredictHandler(client, batcher, imageSide, registry, config.requestMaxBytes()));
-        StageHealth health = health(client, imageClient);
+        return start(config, backbone, images.map(i -> List.of(i.rule())).orElse(List.of()), registry);
+    }
+
+    /**
+     * Serves each task with the first of {@code rules} whose tasks match it, as the extractor routes
+     * (named backbones in {@code backbones} order, then the image backbone), and every other task
+     * with the default text {@code backbone}. Each backbone gets a client of its own that follows
+     * only its tasks' versions and refuses versions built for another backbone.
+     */
+    public static Serving start(ServingConfig config, Backbone backbone, List<TaskBackbone> rules,
+            PrometheusMeterRegistry registry) {
+        Pattern served = config.tasks();
+        List<Pattern> patterns = rules.stream().map(TaskBackbone::tasks).toList();
+        List<PredictHandler.Side> sides = new ArrayList<>();
+        PredictHandler.Side fallback = null;
+        MetricsServer server = null;
+        try {
+            for (int i = 0; i < rules.size(); i++) {
+                TaskBackbone r = rules.get(i);
+                sides.add(side(config, registry, r.rule(), r.backbone(), Optional.of(r.tasks()),
+                        follows(served, Optional.of(r.tasks()), patterns.subList(0, i))));
+            }
+            fallback = side(config, registry, "the default backbone", backbone, Optional.empty(),
+                    follows(served, Optional.empty(), patterns));
+            server = MetricsServer.start(config.endpoint(), registry, config.httpThreads());
+        } catch (RuntimeException e) {
+            sides.forEach(PredictHandler.Side::close);
+            if (fallback != null) {
+                fallback.close();
+            }
+            throw e;
+        }
+        List<PredictHandler.Side> all = List.copyOf(sides);
+        server.addHandler("/predict", new PredictHandler(all, fallback, registry, config.requestMaxBytes()));
+        StageHealth health = health(clients(all, fallback));
         server.addHealth(health);
         StageHealth.bindGauges(health, registry);
-        return new Serving(client, imageClient, batcher, server);
+        return new Serving(all, fallback, server);
+    }
+
+    /**
+     * The tasks a side's client follows: those serving serves that match its rule ({@code rule};
+     * empty for the default side, which takes the rest) and none of the rules before it.
+     */
+    static Pattern follows(Pattern served, Optional<Pattern> rule, List<Pattern> before) {
+        StringBuilder p = new StringBuilder();
+        for (Pattern b : before) {
+            p.append("(?!(?:").append(b.pattern()).append(")\\z)");
+        }
+        if (rule.isPresent()) {
+            p.append("(?=(?:").append(served.pattern()).append(")\\z)(?:").append(rule.get().pattern()).append(')');
+        } else {
+            p.append("(?:").append(served.pattern()).append(')');
+        }
+        return Pattern.compile(p.toString());
+    }
+
+    private static PredictHandler.Side side(ServingConfig config, PrometheusMeterRegistry registry, String rule,
+            Embedder backbone, Optional<Pattern> tasks, Pattern follows) {
+        ModelClient.Builder builder = clientBuilder(config, registry).tasks(follows);
+        if (backbone instanceof Backbone text) {
+            ModelClient client = builder.backbone(text).build().start();
+            return new PredictHandler.Side(rule, backbone, tasks, client, Optional.of(
+                    new EmbeddingBatcher(text, config.batchMaxTexts(), config.batchMaxWaitMs(), registry)));
+        }
+        ModelClient client = builder.expectedBackbone(new BackboneRef(backbone.id(), backbone.sha256(),
+                backbone.dimension())).build().start();
+        return new PredictHandler.Side(rule, backbone, tasks, client, Optional.empty());
+    }
+
+    private static List<ModelClient> clients(List<PredictHandler.Side> rules, PredictHandler.Side fallback) {
+        List<ModelClient> clients = new ArrayList<>();
+        clients.add(fallback.client());
+        rules.forEach(s -> clients.add(s.client()));
+        return clients;
     }
 
     private static ModelClient.Builder clientBuilder(ServingConfig config, PrometheusMeterRegistry registry) {
@@ -71,11 +135,14 @@ public final class Serving implements AutoCloseable {
 
     /** Live while the client follows model updates; ready once it serves at least one task. */
     static StageHealth health(ModelClient client) {
-        return health(client, Optional.empty());
+        return health(List.of(client));
     }
 
-    /** As {@link #health(ModelClient)}, over both clients when images are served. */
-    static StageHealth health(ModelClient client, Optional<ModelClient> imageClient) {
+    /**
+     * As {@link #health(ModelClient)}, over every backbone's client: dead when any of them stopped
+     * following, ready once they serve at least one task between them.
+     */
+    static StageHealth health(List<ModelClient> clients) {
         return new StageHealth() {
             @Override
             public String stage() {
@@ -84,45 +151,51 @@ public final class Serving implements AutoCloseable {
 
             @Override
             public Status status() {
-                Status following = client.health().status();
-                if (!following.live()) {
-                    return Status.dead("not following model updates: " + following.detail());
+                int tasks = 0;
+                for (int i = 0; i < clients.size(); i++) {
+                    Status following = clients.get(i).health().status();
+                    if (!following.live()) {
+                        return Status.dead("not following " + (i == 0 ? "" : "a named or image backbone's ")
+                                + "model updates: " + following.detail());
+                    }
+                    tasks += clients.get(i).tasks().size();
                 }
-                if (imageClient.isPresent() && !imageClient.get().health().status().live()) {
-                    return Status.dead("not following image model updates: "
-                            + imageClient.get().health().status().detail());
-                }
-                int tasks = client.tasks().size() + imageClient.map(c -> c.tasks().size()).orElse(0);
                 boolean serves = tasks > 0;
                 return Status.live(serves, serves ? "serving " + tasks + " tasks" : "no version yet");
             }
         };
     }
 
-    /** Completes with the cause if the model follower dies (the served versions would be frozen). */
-    public java.util.concurrent.CompletableFuture<Throwable> failure() {
-        return imageClient.map(c -> client.health().failure().applyToEither(c.health().failure(), t -> t))
-                .orElse(client.health().failure());
+    /** Completes with the cause if a model follower dies (the versions it serves would be frozen). */
+    public CompletableFuture<Throwable> failure() {
+        CompletableFuture<?>[] failures = clients(rules, fallback).stream().map(c -> c.health().failure())
+                .toArray(CompletableFuture[]::new);
+        return CompletableFuture.anyOf(failures).thenApply(t -> (Throwable) t);
     }
 
     public int port() {
         return server.port();
     }
 
+    /** The client of the default text backbone. */
     public ModelClient client() {
-        return client;
+        return fallback.client();
+    }
+
+    /** The client that follows {@code task}'s versions: its backbone's. */
+    public ModelClient client(String task) {
+        return PredictHandler.route(rules, fallback, task).client();
     }
 
     /** The client following image tasks' versions, when images are served. */
     public Optional<ModelClient> imageClient() {
-        return imageClient;
+        return rules.stream().filter(PredictHandler.Side::images).findFirst().map(PredictHandler.Side::client);
     }
 
     @Override
     public void close() {
         server.close();
-        batcher.close();
-        client.close();
-        imageClient.ifPresent(ModelClient::close);
+        rules.forEach(PredictHandler.Side::close);
+        fallback.close();
     }
 }
