@@ -96,7 +96,7 @@ public final class SgdHead implements Head {
         if (dimension < 1) {
             throw new IllegalArgumentException("dimension must be >= 1, found " + dimension);
         }
-        Nd4jThreads.configureOnce();
+        Nd4jThreads.onThisThread();
         this.dimension = dimension;
         this.options = Objects.requireNonNull(options, "options cannot be null");
         this.newPerBatch = options.newPerBatch();
@@ -106,7 +106,7 @@ public final class SgdHead implements Head {
     }
 
     private SgdHead(int dimension, SgdOptions options, ReplayBuffer replay) {
-        Nd4jThreads.configureOnce();
+        Nd4jThreads.onThisThread();
         this.dimension = dimension;
         this.options = options;
         this.newPerBatch = options.newPerBatch();
@@ -216,6 +216,7 @@ public final class SgdHead implements Head {
 
     @Override
     public void learn(float[] embedding, String label) {
+        Nd4jThreads.onThisThread();
         Objects.requireNonNull(label, "label cannot be null");
         if (embedding.length != dimension) {
             throw new BadRecordException("embedding has " + embedding.length + " values, the head expects "
@@ -235,6 +236,7 @@ public final class SgdHead implements Head {
 
     @Override
     public void addLabel(String label) {
+        Nd4jThreads.onThisThread();
         classIndex(Objects.requireNonNull(label, "label cannot be null"));
     }
 
@@ -254,6 +256,7 @@ public final class SgdHead implements Head {
      */
     @Override
     public void reactToDrift() {
+        Nd4jThreads.onThisThread();
         if (net == null) {
             return;
         }
@@ -436,6 +439,7 @@ public final class SgdHead implements Head {
      */
     @Override
     public HeadArtifact export() {
+        Nd4jThreads.onThisThread();
         if (learned == 0) {
             throw new IllegalStateException("cannot export an sgd head that has learned nothing");
         }
@@ -476,6 +480,7 @@ public final class SgdHead implements Head {
     /** Writes options, labels, parameters, Adam moments, the unfinished micro-batch and the replay buffer (float32). */
     @Override
     public void encode(ByteBuffer buf) {
+        Nd4jThreads.onThisThread();
         buf.putInt(FORMAT_VERSION).putInt(dimension).putInt(options.hidden().size());
         options.hidden().forEach(buf::putInt);
         buf.putDouble(options.learningRate()).putDouble(options.l2()).putInt(options.batchSize())

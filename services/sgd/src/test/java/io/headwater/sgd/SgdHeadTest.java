@@ -132,4 +132,24 @@ class SgdHeadTest {
         assertThat(head.encodedSize()).isLessThan(2_000_000);
         assertThat(head.memoryBytes()).isBetween((long) head.encodedSize() / 2, 4_000_000L);
     }
+
+    @Test
+    void shouldRunEveryThreadsNdOpsWithTheConfiguredOpenMpThreads() throws Exception {
+        // given: a head made and trained on this thread, then learning on a thread of its own (as a
+        // trainer's stream thread does after another thread made the first head)
+        SgdHead head = trained(SgdOptions.defaults(), HeadContract.blobs(64, 2, 0));
+        int[] seen = new int[2];
+        Thread stream = new Thread(() -> {
+            seen[0] = Nd4jThreads.openMpThreadsOfThisThread();
+            HeadContract.blobs(64, 2, 1).forEach(e -> head.learn(e.x(), e.label()));
+            seen[1] = Nd4jThreads.openMpThreadsOfThisThread();
+        });
+        // when
+        stream.start();
+        stream.join();
+        // then: a new thread starts at OpenMP's default (one per core), and learning sets it to
+        // headwater.sgd.threads (1), so that a 2-core CI machine provokes the difference
+        assertThat(seen[0]).as("a fresh thread's default").isEqualTo(Runtime.getRuntime().availableProcessors());
+        assertThat(seen[1]).isEqualTo(Integer.getInteger(Nd4jThreads.PROPERTY, 1));
+    }
 }
