@@ -223,6 +223,13 @@ def learning():
                      "duplicate (an example id learned already), head (a head failed on it), state.", [
         (f"sum by (reason) (increase(headwater_trainer_dlq_total{{{F}}}[{RI}]))", "{{reason}}")],
         bars=True, stack=True), w=8)
+    p.add(timeseries("Time in heads per example", "Wall time the trainer's stream threads spent in heads per "
+                     "example learned, by head type and phase: test_then_train (predict, then learn) and export "
+                     "(building candidates). The rest of a stream thread's time per example is Kafka Streams: "
+                     "fetching, decoding, deduplicating, committing.", [
+        (f"sum by (head, phase) (rate(headwater_trainer_head_seconds_total{{{F}}}[{RI}])) / on (head) group_left "
+         f"sum by (head) (rate(headwater_trainer_examples_total{{{F}}}[{RI}]))", "{{head}} {{phase}}")],
+        unit="s"), w=8)
     p.row("Versions")
     p.add(timeseries("Candidates proposed per head type", "Candidate versions the trainer proposed per interval.", [
         (f"sum by (head) (increase(headwater_trainer_candidates_total{{{F}}}[{RI}]))", "{{head}}")], bars=True))

@@ -191,7 +191,9 @@ final class LearnProcessor implements Processor<byte[], byte[], Object, Object> 
         List<Boolean> hits = new ArrayList<>(types.size());
         try {
             for (TaskState state : states) {
+                long t0 = System.nanoTime();
                 hits.add(testThenTrain(state, f, record.timestamp(), partition, offset, true));
+                metrics.of(state.head.type()).learnSeconds().increment((System.nanoTime() - t0) / 1e9);
             }
         } catch (RuntimeException e) {
             // A head that fails on one record (the boundary of pluggable head code): every head of
@@ -388,8 +390,10 @@ final class LearnProcessor implements Processor<byte[], byte[], Object, Object> 
 
     private void propose(TaskState s, long now) {
         HeadArtifact artifact;
+        long t0 = System.nanoTime();
         try {
             artifact = s.head.export();
+            metrics.of(s.head.type()).exportSeconds().increment((System.nanoTime() - t0) / 1e9);
         } catch (RuntimeException e) {
             // Pluggable head code again: no candidate this time, the next one is due after N more
             // examples or T, and learning goes on.

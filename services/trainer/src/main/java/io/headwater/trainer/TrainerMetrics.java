@@ -29,6 +29,7 @@ final class TrainerMetrics {
 
     /** The meters of one head type. */
     record PerHead(Counter examples, Counter correct, Counter candidates, Counter candidatesFailed, Counter drift,
+                   Counter learnSeconds, Counter exportSeconds,
                    Map<String, AtomicReference<Double>> accuracy, Map<String, Double> others) {
     }
 
@@ -51,6 +52,8 @@ final class TrainerMetrics {
                     Counter.builder("headwater.trainer.drift.detections")
                             .description("Changes the drift detector reported in test-then-train errors")
                             .tag("head", head).register(registry),
+                    headSeconds(registry, head, "test_then_train"),
+                    headSeconds(registry, head, "export"),
                     new ConcurrentHashMap<>(), new ConcurrentHashMap<>());
             Map<String, Double> others = p.others();
             Gauge.builder("headwater.trainer.accuracy", others,
@@ -58,6 +61,13 @@ final class TrainerMetrics {
                     .description("Windowed test-then-train accuracy").tags("task", OTHER, "head", head).register(registry);
             heads.put(t, p);
         }
+    }
+
+    private static Counter headSeconds(MeterRegistry registry, String head, String phase) {
+        return Counter.builder("headwater.trainer.head.seconds").baseUnit("seconds")
+                .description("Wall time the stream threads spent in heads: predicting and learning each example "
+                        + "(test_then_train), or exporting candidates (export)")
+                .tags("head", head, "phase", phase).register(registry);
     }
 
     PerHead of(HeadType type) {

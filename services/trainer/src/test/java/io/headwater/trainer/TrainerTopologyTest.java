@@ -125,6 +125,13 @@ class TrainerTopologyTest {
         assertThat(last.metrics().windowCount()).isEqualTo(20);
         assertThat(last.metrics().windowedAccuracy()).isGreaterThanOrEqualTo(0.9);
         assertThat(meters.get("headwater.trainer.examples").counter().count()).isEqualTo(60);
+        // and: the time in the head is counted, learning apart from the candidates' exports
+        double learning = meters.get("headwater.trainer.head.seconds").tags("head", "lda", "phase", "test_then_train")
+                .counter().count();
+        double exporting = meters.get("headwater.trainer.head.seconds").tags("head", "lda", "phase", "export")
+                .counter().count();
+        assertThat(learning).isPositive();
+        assertThat(exporting).as(out.size() + " candidates exported").isPositive();
     }
 
     @Test

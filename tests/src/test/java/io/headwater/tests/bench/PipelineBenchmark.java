@@ -395,6 +395,14 @@ public final class PipelineBenchmark {
                 put("one task: trainer " + type.id() + " examples per CPU second of its stream thread",
                         "%.0f; / head alone %s", cpuRate, ratio(cpuRate, "head alone " + type.id()
                                 + " test-then-train examples per CPU second"));
+                double learnUs = headSeconds(meters, type, "test_then_train") / examples * 1e6;
+                double exportUs = headSeconds(meters, type, "export") / examples * 1e6;
+                String alone = results.get("head alone " + type.id() + " test-then-train examples/s");
+                put("one task: trainer " + type.id() + " us per example in the head (headwater.trainer.head.seconds)",
+                        "test-then-train %.1f (head alone %s), candidate exports %.1f, the rest of the drain %.1f",
+                        learnUs, alone == null ? "n/a" : String.format(java.util.Locale.ROOT, "%.1f",
+                                1e6 / Double.parseDouble(alone.split(" ")[0])), exportUs,
+                        1e6 / d.rate() - learnUs - exportUs);
                 double written = meters.find("headwater.trainer.state.written").counter().count();
                 sleep(1_500);
                 long changelog = topicBytes(appId) - changelogBefore;
@@ -414,6 +422,11 @@ public final class PipelineBenchmark {
 
     private static String format(double d) {
         return String.format(java.util.Locale.ROOT, "%.2f", d);
+    }
+
+    private static double headSeconds(SimpleMeterRegistry meters, HeadType type, String phase) {
+        var c = meters.find("headwater.trainer.head.seconds").tags("head", type.id(), "phase", phase).counter();
+        return c == null ? 0 : c.count();
     }
 
     private String ratio(double rate, String baselineKey) {
