@@ -217,6 +217,7 @@ class MultiBackboneIT {
         assertThat(byName).containsExactlyInAnyOrderEntriesOf(Map.of("default", "all-minilm-l6-v2-q",
                 "bge", "bge-small-en-v15-q", "photos", "fashion-cnn"));
     }
+
     @Test
     void shouldServeEachTaskWithItsOwnBackboneOverHttp() throws Exception {
         // given: a trainer and a registry learn the three tasks' features, a version every 10 examples
@@ -226,6 +227,7 @@ class MultiBackboneIT {
         loop.put(RegistryConfig.GATE_FIRST_MIN_EXAMPLES, "10");
         loop.put(TrainerConfig.STATE_DIR, Files.createTempDirectory("multi-trainer").toString());
         loop.put(RegistryConfig.STATE_DIR, Files.createTempDirectory("multi-registry").toString());
+        loop.put(RegistryConfig.API_PORT, "-1");
         loop.put(ServingConfig.PORT, "0");
         Backbone bge = (Backbone) backbones.named().get("bge");
         try (StreamsService trainer = Trainer.start(new TrainerConfig(loop), new SimpleMeterRegistry());
