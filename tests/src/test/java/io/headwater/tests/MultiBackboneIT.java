@@ -1,6 +1,7 @@
 package io.headwater.tests;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -271,6 +272,28 @@ class MultiBackboneIT {
             assertThat(post(serving, "{\"task\": \"spam\", \"image\": \"" + digit + "\"}", 400).get("error")
                     .asText()).contains("task 'spam' takes texts");
         }
+    }
+
+    @Test
+    void shouldCloseEveryBackbonesClientWhenServingCannotTakeItsPort() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Map<String, String> serving = new HashMap<>(props);
+            serving.put(ServingConfig.PORT, Integer.toString(taken.getLocalPort()));
+            serving.put(ServingConfig.BIND_ADDRESS, "127.0.0.1");
+            long before = modelClientThreads();
+            // when: three clients (bge, photos, the default) have started before the port is found taken
+            assertThatThrownBy(() -> Serving.start(new ServingConfig(serving), backbones.text(),
+                    Pipeline.servingRules(new ExtractorConfig(serving), backbones),
+                    new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)))
+                    .hasMessageContaining(Integer.toString(taken.getLocalPort()));
+            // then: none of them is left following model updates
+            assertThat(modelClientThreads()).isEqualTo(before);
+        }
+    }
+
+    private static long modelClientThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().equals("headwater-model-client")).count();
     }
 
     private static JsonNode post(Serving serving, String body, int status) throws Exception {
