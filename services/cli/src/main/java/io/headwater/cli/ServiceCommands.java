@@ -119,14 +119,9 @@ final class ServiceCommands {
             ExtractorConfig extractorConfig = new ExtractorConfig(props);
             io.headwater.extractor.Backbones backbones = io.headwater.extractor.Backbones.load(extractorConfig);
             PrometheusMeterRegistry meters = Meters.registry("serving");
-            io.headwater.serving.Serving serving;
-            try {
-                serving = io.headwater.serving.Serving.start(config, backbones.text(),
-                        Pipeline.servingRules(extractorConfig, backbones), meters);
-            } catch (RuntimeException e) {
-                backbones.close();
-                throw e;
-            }
+            // A start-up failure ends the command (and the JVM) with its message, as the other services do.
+            io.headwater.serving.Serving serving = io.headwater.serving.Serving.start(config, backbones.text(),
+                    Pipeline.servingRules(extractorConfig, backbones), meters);
             System.err.println("headwater: serving on http://localhost:" + serving.port() + "/predict");
             return runUntilStopped("serving", () -> {
                 serving.close();
