@@ -94,6 +94,57 @@ class LinearTest {
         assertThat(x1).isDeepEqualTo(x2);
     }
 
+    /** The solve one unknown and one row of L at a time, as it was before it took four per pass. */
+    static double[][] solveOneRowAtATime(double[][] l, double[][] rhs) {
+        int n = l.length;
+        int m = rhs.length;
+        double[][] y = new double[n][m];
+        for (int i = 0; i < n; i++) {
+            for (int c = 0; c < m; c++) {
+                y[i][c] = rhs[c][i];
+            }
+            for (int k = 0; k < i; k++) {
+                Linear.axpy(y[i], -l[i][k], y[k]);
+            }
+            for (int c = 0; c < m; c++) {
+                y[i][c] /= l[i][i];
+            }
+        }
+        for (int i = n - 1; i >= 0; i--) {
+            for (int c = 0; c < m; c++) {
+                y[i][c] /= l[i][i];
+            }
+            for (int k = 0; k < i; k++) {
+                Linear.axpy(y[k], -l[i][k], y[i]);
+            }
+        }
+        double[][] x = new double[m][n];
+        for (int i = 0; i < n; i++) {
+            for (int c = 0; c < m; c++) {
+                x[c][i] = y[i][c];
+            }
+        }
+        return x;
+    }
+
+    // Sizes around the blocks of four unknowns, and the head's 384 with 1, 3 and 36 labels.
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 3, 4, 5, 6, 7, 8, 9, 17, 384})
+    void theSolveGivesTheBitsOfOneRowAtATime(int n) {
+        double[][] l = lowerOf(spd(n, 11 + n));
+        Linear.choleskyInPlace(l);
+        Random rnd = new Random(n);
+        for (int m : new int[] {1, 3, 36}) {
+            double[][] b = new double[m][n];
+            for (double[] row : b) {
+                for (int i = 0; i < n; i++) {
+                    row[i] = rnd.nextGaussian() * 100;
+                }
+            }
+            assertThat(Linear.choleskySolveAll(l, b)).as("n %d, m %d", n, m).isDeepEqualTo(solveOneRowAtATime(l, b));
+        }
+    }
+
     @Test
     void aMatrixThatIsNotPositiveDefiniteIsRefusedNamingTheRow() {
         double[][] a = {{1, 2}, {2, 1}};
