@@ -30,8 +30,9 @@ import org.slf4j.LoggerFactory;
  * {@code POST /predict}: {@code {"task": "spam", "text": "..."}} or {@code {"task": "spam", "texts":
  * ["...", "..."]}} gives {@code {"task", "version", "predictions": [{"label", "scores": {label: p}}]}}.
  * A task is embedded by its backbone, routed as the extractor routes ({@link TaskBackbone}: named
- * backbones, then the image backbone, else the default). For an image task the request carries {@code "image"} (a base64 PNG or JPEG)
- * or {@code "images"} instead; an image that cannot be used is a 400 naming which and why.
+ * backbones, then the image backbone, else the default). For an image task the request carries
+ * {@code "image"} (a base64 PNG or JPEG) or {@code "images"} instead; an image that cannot be used is
+ * a 400 naming which and why, and a request of the other kind is a 400 naming the routing setting.
  * All texts of one request are predicted by one model version; the texts of concurrent requests
  * are embedded together ({@link EmbeddingBatcher}).
  * 400 for a malformed request, 404 while the task has no version, 405 for other methods, 413 for a
@@ -176,8 +177,8 @@ public final class PredictHandler implements HttpHandler {
                 encoded.add(t.asText());
             }
         } else {
-            return new Answer(400, error("task '" + task + "' takes images (" + side.rule() + "): the request needs exactly one of \"image\" "
-                    + "(a base64 PNG or JPEG) or \"images\" (a non-empty array)"));
+            return new Answer(400, error("task '" + task + "' takes images (" + side.rule() + "): the request needs "
+                    + "exactly one of \"image\" (a base64 PNG or JPEG) or \"images\" (a non-empty array)"));
         }
         if (side.client().current(task).isEmpty()) {
             return new Answer(404, error("no model version for task '" + task + "' yet"));
