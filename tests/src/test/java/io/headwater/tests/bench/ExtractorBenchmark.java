@@ -226,7 +226,7 @@ public final class ExtractorBenchmark {
                         rawRate = Math.max(rawRate, perCoreRate);
                     }
                     Phase extractor = phase(props, config, backbone, Optional.of(imageBackbone), images, "image",
-                            0, "bench-" + round + ".");
+                            0, "bench-" + round + ".", true);
                     double extractorRate = extractor.throughput();
                     ratios.add(extractorRate / rawRate);
                     results.put("round " + round + ": raw image backbone images/s, extractor images/s, ratio",
@@ -295,6 +295,69 @@ public final class ExtractorBenchmark {
                          double otherCores) {
     }
 
+    /**
+     * The backlog drained: every example produced first, then the extractor started; timed from the
+     * moment the first features are seen committed (the extractor has joined its group and made its
+     * first transaction) to the last, counting only the examples committed after that moment.
+     */
+    private static Phase drainPhase(Map<String, String> props, Backbone backbone, Optional<ImageBackbone> imageBackbone,
+                                    List<String> texts, String field, String prefix) {
+        Map<String, String> p = new HashMap<>(props);
+        p.put(HeadwaterConfigs.TOPIC_PREFIX, prefix);
+        ExtractorConfig c = new ExtractorConfig(p);
+        Topics topics = Topics.withPrefix(c.topicPrefix());
+        Extractor.ensureTopics(c);
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        try (FeatureWatcher watcher = new FeatureWatcher(p, topics)) {
+            // The watcher's group join takes the seconds a just-created topic needs: an idempotent
+            // producer sending at once got NOT_LEADER_OR_FOLLOWER, then retried out-of-order
+            // sequences until its delivery timeout.
+            watcher.awaitAssignment();
+            produce(p, topics, "timed", texts, field, new ConcurrentHashMap<>(), 0);
+            return drain(c, backbone, imageBackbone, texts.size(), watcher, meters);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static Phase drain(ExtractorConfig c, Backbone backbone, Optional<ImageBackbone> imageBackbone, int n,
+                               FeatureWatcher watcher, SimpleMeterRegistry meters) {
+        try (Extractor extractor = new Extractor(c, backbone, imageBackbone, meters)) {
+            new Thread(extractor, "bench-extractor").start();
+            watcher.awaitCount(1, Duration.ofMinutes(5));
+            long t0 = System.nanoTime();
+            int before = watcher.receivedAt.size();
+            Map<String, Long> cpuBefore = threadCpu();
+            double backboneBefore = backboneSeconds(meters);
+            watcher.awaitCount(n, Duration.ofMinutes(30));
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            Map<String, Long> cpuAfter = threadCpu();
+            if (Boolean.getBoolean("bench.profile")) {
+                printCpu(cpuBefore, cpuAfter, seconds);
+                printTimers(meters);
+            }
+            return cores(new Phase((n - before) / seconds, new long[0], 0, 0, 0), cpuBefore, cpuAfter,
+                    (backboneSeconds(meters) - backboneBefore) / seconds, seconds);
+        }
+    }
+
+    /** {@code phase} with where the CPU went: the embed thread's and every other thread's cores per wall second. */
+    private static Phase cores(Phase phase, Map<String, Long> cpuBefore, Map<String, Long> cpuAfter, double embedBusy,
+                               double seconds) {
+        long embedCpu = 0;
+        long otherCpu = 0;
+        for (Map.Entry<String, Long> e : cpuAfter.entrySet()) {
+            long used = e.getValue() - cpuBefore.getOrDefault(e.getKey(), 0L);
+            if (e.getKey().startsWith("headwater-extractor-embed")) {
+                embedCpu += used;
+            } else {
+                otherCpu += used;
+            }
+        }
+        return new Phase(phase.throughput(), phase.latencies(), embedBusy, embedCpu / 1e9 / seconds,
+                otherCpu / 1e9 / seconds);
+    }
+
     private static double backboneSeconds(SimpleMeterRegistry meters) {
         var timer = meters.find("headwater.extractor.backbone.latency").timer();
         return timer == null ? 0 : timer.totalTime(TimeUnit.SECONDS);
@@ -303,6 +366,20 @@ public final class ExtractorBenchmark {
     private static Phase phase(Map<String, String> props, ExtractorConfig config, Backbone backbone,
                                Optional<ImageBackbone> imageBackbone, List<String> texts, String field, double rate,
                                String prefix) {
+        return phase(props, config, backbone, imageBackbone, texts, field, rate, prefix, false);
+    }
+
+    /**
+     * @param backlog produce every example before the extractor starts, then time from its first
+     *                committed features to its last, so that the benchmark's own producer (and the
+     *                broker taking its sends) do not share the cores with the extractor being timed
+     */
+    private static Phase phase(Map<String, String> props, ExtractorConfig config, Backbone backbone,
+                               Optional<ImageBackbone> imageBackbone, List<String> texts, String field, double rate,
+                               String prefix, boolean backlog) {
+        if (backlog) {
+            return drainPhase(props, backbone, imageBackbone, texts, field, prefix);
+        }
         Map<String, String> p = new HashMap<>(props);
         p.put(HeadwaterConfigs.TOPIC_PREFIX, prefix);
         ExtractorConfig c = new ExtractorConfig(p);
@@ -331,18 +408,8 @@ public final class ExtractorBenchmark {
             }
             long[] lat = sentAt.entrySet().stream()
                     .mapToLong(e -> watcher.receivedAt.get(e.getKey()) - e.getValue()).sorted().toArray();
-            long embedCpu = 0;
-            long otherCpu = 0;
-            for (Map.Entry<String, Long> e : cpuAfter.entrySet()) {
-                long used = e.getValue() - cpuBefore.getOrDefault(e.getKey(), 0L);
-                if (e.getKey().startsWith("headwater-extractor-embed")) {
-                    embedCpu += used;
-                } else {
-                    otherCpu += used;
-                }
-            }
-            return new Phase(throughput, lat, (backboneSeconds(meters) - backboneBefore) / seconds,
-                    embedCpu / 1e9 / seconds, otherCpu / 1e9 / seconds);
+            return cores(new Phase(throughput, lat, 0, 0, 0), cpuBefore, cpuAfter,
+                    (backboneSeconds(meters) - backboneBefore) / seconds, seconds);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
