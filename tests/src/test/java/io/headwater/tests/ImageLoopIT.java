@@ -17,7 +17,6 @@ import io.headwater.kafka.ModelDecision;
 import io.headwater.kafka.ModelUpdate;
 import io.headwater.kafka.Topics;
 import io.headwater.registry.RegistryConfig;
-import io.headwater.serving.ImageTasks;
 import io.headwater.serving.Serving;
 import io.headwater.serving.ServingConfig;
 import io.headwater.trainer.TrainerConfig;
@@ -43,9 +42,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -247,8 +244,8 @@ class ImageLoopIT {
     void shouldPredictAnImageOverHttp() throws Exception {
         Map<String, String> serving = new HashMap<>(props);
         serving.put(ServingConfig.PORT, "0");
-        ImageTasks images = new ImageTasks(pipeline.imageBackbone().orElseThrow(), Pattern.compile("digits"));
-        try (Serving s = Serving.start(new ServingConfig(serving), pipeline.backbone(), Optional.of(images),
+        try (Serving s = Serving.start(new ServingConfig(serving), pipeline.backbone(),
+                Pipeline.servingRules(new ExtractorConfig(serving), pipeline.backbones()),
                 new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))) {
             long newest = watcher.latest("digits").orElseThrow().version();
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();

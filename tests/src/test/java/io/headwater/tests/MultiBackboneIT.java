@@ -291,6 +291,39 @@ class MultiBackboneIT {
         }
     }
 
+    @Test
+    void shouldGoDownNamingTheBackboneWhenAnyBackbonesFollowerDies() throws Exception {
+        Map<String, String> serving = new HashMap<>(props);
+        serving.put(ServingConfig.PORT, "0");
+        try (Serving s = Serving.start(new ServingConfig(serving), backbones.text(),
+                Pipeline.servingRules(new ExtractorConfig(serving), backbones),
+                new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))) {
+            HttpClient http = HttpClient.newHttpClient();
+            URI live = URI.create("http://127.0.0.1:" + s.port() + "/health/live");
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            int status = 0;
+            while (status != 200 && System.nanoTime() < deadline) {
+                status = http.send(HttpRequest.newBuilder(live).build(), HttpResponse.BodyHandlers.ofString())
+                        .statusCode();
+                Thread.sleep(50);
+            }
+            assertThat(status).as("live once its three followers run").isEqualTo(200);
+            // when: one of the three followers (whichever polls first) meets an unrecoverable error
+            io.headwater.kafka.Faults.inject("client.poll", "fatal:1");
+            try {
+                assertThat(s.failure()).succeedsWithin(Duration.ofSeconds(30));
+                // then: serving is down and says which backbone stopped following
+                HttpResponse<String> down = http.send(HttpRequest.newBuilder(live).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(down.statusCode()).isEqualTo(503);
+                assertThat(down.body()).contains("serving DOWN not following model updates for backbone ")
+                        .containsAnyOf("all-minilm-l6-v2-q", "bge-small-en-v15-q", "fashion-cnn");
+            } finally {
+                io.headwater.kafka.Faults.clear();
+            }
+        }
+    }
+
     private static long modelClientThreads() {
         return Thread.getAllStackTraces().keySet().stream()
                 .filter(t -> t.isAlive() && t.getName().equals("headwater-model-client")).count();

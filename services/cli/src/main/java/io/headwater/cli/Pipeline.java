@@ -3,8 +3,6 @@ package io.headwater.cli;
 import io.headwater.backbone.Backbone;
 import io.headwater.backbone.ImageBackbone;
 import io.headwater.extractor.Backbones;
-import io.headwater.extractor.NamedBackbone;
-import io.headwater.serving.ImageTasks;
 import io.headwater.serving.TaskBackbone;
 import io.headwater.extractor.Extractor;
 import io.headwater.extractor.ExtractorConfig;
@@ -17,7 +15,6 @@ import io.headwater.trainer.Trainer;
 import io.headwater.trainer.TrainerConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.headwater.kafka.StageHealth;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -89,13 +86,7 @@ public final class Pipeline implements AutoCloseable {
      * image backbone for {@code backbone.image.tasks}.
      */
     public static List<TaskBackbone> servingRules(ExtractorConfig config, Backbones backbones) {
-        List<TaskBackbone> rules = new ArrayList<>();
-        for (NamedBackbone n : config.namedBackbones()) {
-            rules.add(new TaskBackbone(n.tasksKey() + "=" + n.tasks().pattern(), backbones.named().get(n.name()),
-                    n.tasks()));
-        }
-        backbones.image().ifPresent(image -> rules.add(new ImageTasks(image, config.imageTasks().orElseThrow()).rule()));
-        return rules;
+        return backbones.routes(config).stream().map(r -> new TaskBackbone(r.rule(), r.backbone(), r.tasks())).toList();
     }
 
     /** The default text backbone. */

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * Every backbone the extractor's config asks for, loaded: the default text backbone, the image
@@ -94,6 +95,39 @@ public final class Backbones implements AutoCloseable {
     /** The default text backbone ({@code backbone.*}). */
     public Backbone text() {
         return text;
+    }
+
+    /**
+     * One backbone with a tasks pattern, as routing tries them.
+     *
+     * @param name the name in {@code backbones}, or {@code image} for {@code backbone.image.*}
+     * @param tasksKey the key of the pattern: {@code backbone.bge.tasks}, {@code backbone.image.tasks}
+     */
+    public record Route(String name, String tasksKey, Pattern tasks, Embedder backbone) {
+        /** Whether it embeds images. */
+        public boolean images() {
+            return backbone instanceof ImageBackbone;
+        }
+
+        /** {@code backbone.bge.tasks=bge-.*}, for messages. */
+        public String rule() {
+            return tasksKey + "=" + tasks.pattern();
+        }
+    }
+
+    /**
+     * The backbones with a tasks pattern in the order a task is matched against them: the named
+     * ones in {@code backbones} order, then the image backbone. A task none matches goes to
+     * {@link #text()}. The extractor and serving both route by this list.
+     */
+    public List<Route> routes(ExtractorConfig config) {
+        List<Route> routes = new ArrayList<>();
+        for (NamedBackbone n : config.namedBackbones()) {
+            routes.add(new Route(n.name(), n.tasksKey(), n.tasks(), named.get(n.name())));
+        }
+        image.ifPresent(b -> routes.add(new Route(Lane.IMAGE, ExtractorConfig.IMAGE_TASKS,
+                config.imageTasks().orElseThrow(), b)));
+        return routes;
     }
 
     /** The image backbone ({@code backbone.image.*}), when {@code backbone.image.tasks} is set. */

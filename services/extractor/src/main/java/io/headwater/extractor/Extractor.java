@@ -188,15 +188,13 @@ public final class Extractor implements Runnable, AutoCloseable {
         }
         this.cache = config.cacheDir().map(dir -> EmbeddingCache.open(dir, cacheNamespace(backbone)));
         List<Lane> rules = new ArrayList<>();
-        for (NamedBackbone n : named) {
-            Embedder b = backbones.named().get(n.name());
-            Optional<EmbeddingCache> laneCache = n.isImage() ? Optional.empty()
-                    : cache.map(c -> c.namespace(cacheNamespace((Backbone) b)));
-            rules.add(new Lane(rules.size(), n.name(), b, n.isImage(), n.tasksKey(), Optional.of(n.tasks()),
+        for (Backbones.Route r : backbones.routes(config)) {
+            // Image backbones have no cache; a named text backbone has its own namespace of it.
+            Optional<EmbeddingCache> laneCache = r.images() ? Optional.empty()
+                    : cache.map(c -> c.namespace(cacheNamespace((Backbone) r.backbone())));
+            rules.add(new Lane(rules.size(), r.name(), r.backbone(), r.images(), r.tasksKey(), Optional.of(r.tasks()),
                     laneCache));
         }
-        imageBackbone.ifPresent(b -> rules.add(new Lane(rules.size(), Lane.IMAGE, b, true,
-                ExtractorConfig.IMAGE_TASKS, imageTasks, Optional.empty())));
         this.routing = new Routing(rules, new Lane(rules.size(), Lane.DEFAULT, backbone, false, "", Optional.empty(),
                 cache));
         this.lanes = routing.lanes();

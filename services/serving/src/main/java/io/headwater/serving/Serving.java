@@ -47,12 +47,6 @@ public final class Serving implements AutoCloseable {
         return start(config, backbone, List.of(), registry);
     }
 
-    /** Serves text tasks with {@code backbone} and, when present, image tasks with the image backbone. */
-    public static Serving start(ServingConfig config, Backbone backbone, Optional<ImageTasks> images,
-            PrometheusMeterRegistry registry) {
-        return start(config, backbone, images.map(i -> List.of(i.rule())).orElse(List.of()), registry);
-    }
-
     /**
      * Serves each task with the first of {@code rules} whose tasks match it, as the extractor routes
      * (named backbones in {@code backbones} order, then the image backbone), and every other task
@@ -84,7 +78,7 @@ public final class Serving implements AutoCloseable {
         }
         List<PredictHandler.Side> all = List.copyOf(sides);
         server.addHandler("/predict", new PredictHandler(all, fallback, registry, config.requestMaxBytes()));
-        StageHealth health = health(clients(all, fallback));
+        StageHealth health = health(sides(all, fallback));
         server.addHealth(health);
         StageHealth.bindGauges(health, registry);
         return new Serving(all, fallback, server);
@@ -120,29 +114,25 @@ public final class Serving implements AutoCloseable {
         return new PredictHandler.Side(rule, backbone, tasks, client, Optional.empty());
     }
 
-    private static List<ModelClient> clients(List<PredictHandler.Side> rules, PredictHandler.Side fallback) {
-        List<ModelClient> clients = new ArrayList<>();
-        clients.add(fallback.client());
-        rules.forEach(s -> clients.add(s.client()));
-        return clients;
-    }
-
     private static ModelClient.Builder clientBuilder(ServingConfig config, PrometheusMeterRegistry registry) {
         return ModelClient.builder(config.clientProperties(), Topics.withPrefix(config.topicPrefix()))
                 .trustedKeys(config.trustedKeys()).meterRegistry(registry)
                 .stallTimeoutMs(config.raw().getLong(HeadwaterConfigs.HEALTH_STALL_TIMEOUT_MS));
     }
 
-    /** Live while the client follows model updates; ready once it serves at least one task. */
-    static StageHealth health(ModelClient client) {
-        return health(List.of(client));
+    /** The default backbone's side first, then the rules'. */
+    private static List<PredictHandler.Side> sides(List<PredictHandler.Side> rules, PredictHandler.Side fallback) {
+        List<PredictHandler.Side> sides = new ArrayList<>();
+        sides.add(fallback);
+        sides.addAll(rules);
+        return sides;
     }
 
     /**
-     * As {@link #health(ModelClient)}, over every backbone's client: dead when any of them stopped
-     * following, ready once they serve at least one task between them.
+     * Live while every backbone's client follows model updates (dead, naming the backbone, as soon
+     * as one stops); ready once they serve at least one task between them.
      */
-    static StageHealth health(List<ModelClient> clients) {
+    static StageHealth health(List<PredictHandler.Side> sides) {
         return new StageHealth() {
             @Override
             public String stage() {
@@ -152,13 +142,13 @@ public final class Serving implements AutoCloseable {
             @Override
             public Status status() {
                 int tasks = 0;
-                for (int i = 0; i < clients.size(); i++) {
-                    Status following = clients.get(i).health().status();
+                for (PredictHandler.Side side : sides) {
+                    Status following = side.client().health().status();
                     if (!following.live()) {
-                        return Status.dead("not following " + (i == 0 ? "" : "a named or image backbone's ")
-                                + "model updates: " + following.detail());
+                        return Status.dead("not following model updates for backbone " + side.backbone().id() + ": "
+                                + following.detail());
                     }
-                    tasks += clients.get(i).tasks().size();
+                    tasks += side.client().tasks().size();
                 }
                 boolean serves = tasks > 0;
                 return Status.live(serves, serves ? "serving " + tasks + " tasks" : "no version yet");
@@ -168,7 +158,7 @@ public final class Serving implements AutoCloseable {
 
     /** Completes with the cause if a model follower dies (the versions it serves would be frozen). */
     public CompletableFuture<Throwable> failure() {
-        CompletableFuture<?>[] failures = clients(rules, fallback).stream().map(c -> c.health().failure())
+        CompletableFuture<?>[] failures = sides(rules, fallback).stream().map(s -> s.client().health().failure())
                 .toArray(CompletableFuture[]::new);
         return CompletableFuture.anyOf(failures).thenApply(t -> (Throwable) t);
     }

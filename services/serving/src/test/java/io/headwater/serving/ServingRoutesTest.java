@@ -54,4 +54,36 @@ class ServingRoutesTest {
         assertThat(fallback.matcher("photos\n").matches()).isTrue();
         assertThat(fallback.matcher("photos").matches()).isFalse();
     }
+
+    @Test
+    void shouldRefuseABackboneThatIsNeitherTextNorImage() {
+        // An embedder of a third kind would be served as images and fail on the first request.
+        io.headwater.backbone.Embedder other = new io.headwater.backbone.Embedder() {
+            public String id() {
+                return "audio";
+            }
+
+            public String sha256() {
+                return "0".repeat(64);
+            }
+
+            public int dimension() {
+                return 8;
+            }
+
+            public String provider() {
+                return "cpu";
+            }
+
+            public long calls() {
+                return 0;
+            }
+
+            public void close() {
+            }
+        };
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new TaskBackbone("backbone.audio.tasks=a", other,
+                Pattern.compile("a"))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("a text Backbone or an ImageBackbone");
+    }
 }

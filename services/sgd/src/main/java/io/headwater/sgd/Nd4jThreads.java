@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
 public final class Nd4jThreads {
     public static final String PROPERTY = "headwater.sgd.threads";
     private static final Logger LOG = LoggerFactory.getLogger(Nd4jThreads.class);
-    private static volatile boolean configured;
+    /** The configured count; 0 until {@link #configureOnce()} has run. */
     private static volatile int threads;
     private static final ThreadLocal<Boolean> SET_ON_THIS_THREAD = ThreadLocal.withInitial(() -> false);
 
@@ -31,22 +31,21 @@ public final class Nd4jThreads {
 
     /** Applies {@value #PROPERTY} (default 1) to ND4J, the first time only. */
     public static void configureOnce() {
-        if (configured) {
+        if (threads != 0) {
             return;
         }
         synchronized (Nd4jThreads.class) {
-            if (!configured) {
+            if (threads == 0) {
                 int n = Integer.getInteger(PROPERTY, 1);
                 if (n < 1) {
                     throw new ConfigException(PROPERTY + " must be >= 1, found " + n);
                 }
+                Nd4j.getEnvironment().setMaxThreads(n);
+                Nd4j.getEnvironment().setMaxMasterThreads(n);
+                NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(n);
+                Nd4j.factory().blas().setMaxThreads(n);
+                LOG.info("ND4J native threads set to {} ({})", n, PROPERTY);
                 threads = n;
-                Nd4j.getEnvironment().setMaxThreads(threads);
-                Nd4j.getEnvironment().setMaxMasterThreads(threads);
-                NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(threads);
-                Nd4j.factory().blas().setMaxThreads(threads);
-                LOG.info("ND4J native threads set to {} ({})", threads, PROPERTY);
-                configured = true;
             }
         }
     }

@@ -332,18 +332,21 @@ public final class ExtractorBenchmark {
             watcher.awaitCount(n, Duration.ofMinutes(30));
             double seconds = (System.nanoTime() - t0) / 1e9;
             Map<String, Long> cpuAfter = threadCpu();
-            if (Boolean.getBoolean("bench.profile")) {
-                printCpu(cpuBefore, cpuAfter, seconds);
-                printTimers(meters);
-            }
-            return cores(new Phase((n - before) / seconds, new long[0], 0, 0, 0), cpuBefore, cpuAfter,
+            return cores(new Phase((n - before) / seconds, new long[0], 0, 0, 0), cpuBefore, cpuAfter, meters,
                     (backboneSeconds(meters) - backboneBefore) / seconds, seconds);
         }
     }
 
-    /** {@code phase} with where the CPU went: the embed thread's and every other thread's cores per wall second. */
-    private static Phase cores(Phase phase, Map<String, Long> cpuBefore, Map<String, Long> cpuAfter, double embedBusy,
-                               double seconds) {
+    /**
+     * {@code phase} with where the CPU went: the embed thread's and every other thread's cores per
+     * wall second; with {@code -Dbench.profile=true} also printed by thread, with the extractor's timers.
+     */
+    private static Phase cores(Phase phase, Map<String, Long> cpuBefore, Map<String, Long> cpuAfter,
+                               SimpleMeterRegistry meters, double embedBusy, double seconds) {
+        if (Boolean.getBoolean("bench.profile")) {
+            printCpu(cpuBefore, cpuAfter, seconds);
+            printTimers(meters);
+        }
         long embedCpu = 0;
         long otherCpu = 0;
         for (Map.Entry<String, Long> e : cpuAfter.entrySet()) {
@@ -402,13 +405,9 @@ public final class ExtractorBenchmark {
             double seconds = (System.nanoTime() - t0) / 1e9;
             double throughput = texts.size() / seconds;
             Map<String, Long> cpuAfter = threadCpu();
-            if (Boolean.getBoolean("bench.profile")) {
-                printCpu(cpuBefore, cpuAfter, seconds);
-                printTimers(meters);
-            }
             long[] lat = sentAt.entrySet().stream()
                     .mapToLong(e -> watcher.receivedAt.get(e.getKey()) - e.getValue()).sorted().toArray();
-            return cores(new Phase(throughput, lat, 0, 0, 0), cpuBefore, cpuAfter,
+            return cores(new Phase(throughput, lat, 0, 0, 0), cpuBefore, cpuAfter, meters,
                     (backboneSeconds(meters) - backboneBefore) / seconds, seconds);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
