@@ -11,12 +11,14 @@ import java.util.Optional;
  * solve it predicts the most frequent label.
  *
  * <p>Solve schedule: {@link #learn} only updates the statistics. {@link #predict} and
- * {@link #scores} re-solve first when a class got its first example since the last solve, or when
- * the examples since then reach {@code max(solveEvery, 0.1 x weight)}: every {@code solveEvery}
- * examples while the head is young, then after each tenth more data, so the classifier is never
- * more than about 10% behind its statistics and the solves cost {@code O(log n)} in all. After
- * {@link #reactToDrift()} the weight is small again, and so is the interval. {@link #export()}
- * always solves from everything learned.
+ * {@link #scores} re-solve first when the examples since the last solve reach
+ * {@code max(solveEvery, 0.1 x weight)}: every {@code solveEvery} examples while the head is young,
+ * then after each tenth more data, so the classifier is never more than about 10% behind its
+ * statistics and the solves cost {@code O(log n)} in all. A class's first example makes the next
+ * solve due after {@code solveEvery} examples at most (at once for the very first solve, when the
+ * second class appears): a new class is predicted soon, and a young head that meets many classes
+ * (36 in its first 36 examples) does not solve for each. After {@link #reactToDrift()} the weight
+ * is small again, and so is the interval. {@link #export()} always solves from everything learned.
  *
  * <p>Drift: {@link #reactToDrift()} scales the statistics by the forget factor
  * ({@link LdaStatistics#forget}), e.g. 0.1 keeps a tenth of the weight of everything learned so
@@ -151,7 +153,8 @@ public final class LdaHead implements Head {
     /** See the class comment. */
     private void solveIfDue() {
         long since = stats.count() - learnedAtSolve;
-        if (classPending || (since > 0 && since >= Math.max(solveEvery, Math.ceil(SOLVE_FRACTION * stats.weight())))) {
+        if (since > 0 && (classPending && (solved == null || since >= solveEvery)
+                || since >= Math.max(solveEvery, Math.ceil(SOLVE_FRACTION * stats.weight())))) {
             solveNow();
         }
     }

@@ -120,6 +120,30 @@ class LdaHeadTest {
     }
 
     @Test
+    void shouldSolveForANewLabelWithinSolveEveryExamplesButNotAtOnce() {
+        // given: a head that learned 200 examples of two labels and solved (its interval is now a
+        // tenth of that, 20, over trainer.solve.every = 10)
+        Head head = HeadType.LDA.create(D, new HeadOptions(SHRINKAGE, 10));
+        List<Labeled> ab = sample(400, 3).stream().filter(e -> !e.label().equals("c")).toList();
+        List<Labeled> c = sample(400, 3).stream().filter(e -> e.label().equals("c")).toList();
+        head.learn(ab.get(0).x(), "a");
+        head.learn(ab.get(1).x(), "b");
+        ab.subList(2, 200).forEach(e -> head.learn(e.x(), e.label()));
+        head.predict(c.get(0).x());
+        // when: a third label's first example
+        head.learn(c.get(0).x(), "c");
+        // then: it is not solved for at once (one solve per new label made many-label young heads
+        // solve at every example), but within 10 examples, before the interval of 20 is up
+        assertThat(head.scores(c.get(1).x())[2]).isZero();
+        for (int i = 0; i < 8; i++) {
+            head.learn(ab.get(200 + i).x(), ab.get(200 + i).label());
+            assertThat(head.scores(c.get(1).x())[2]).as("after %d more", i + 1).isZero();
+        }
+        head.learn(ab.get(208).x(), ab.get(208).label());
+        assertThat(head.scores(c.get(1).x())[2]).isPositive();
+    }
+
+    @Test
     void shouldPredictMajorityLabelBeforeFirstSolveAndNothingWhenEmpty() {
         Head head = HeadType.LDA.create(D, new HeadOptions(SHRINKAGE, 1_000));
         assertThat(head.predict(new float[D])).isEmpty();

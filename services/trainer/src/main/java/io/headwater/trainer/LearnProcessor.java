@@ -46,9 +46,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Working copies of recently used states stay in memory; every update is put to the
  * {@link LiveStateStore}, which keeps it live and encodes each changed state once per commit into
- * its changelogged store. To take a task back to its state before a record (a head that throws),
- * the processor keeps what happened to each task since the last commit ({@link Event}) and replays
- * it, without side effects, onto the states as of that commit.
+ * its changelogged store. The processor keeps what happened to each task since its states were
+ * last written ({@link Event}): replayed, without side effects, onto the states as of then, it takes
+ * a task back to its state before a record (a head that throws); encoded, it is the delta the store
+ * writes instead of a state that changed little ({@link Replay}).
  *
  * <p>A record that cannot be learned from goes to {@code features.dlq} with its reason, counted in
  * {@code headwater.trainer.dlq{reason}}, and the stream goes on: no task key ({@code key}), no value
@@ -117,6 +118,7 @@ final class LearnProcessor implements Processor<byte[], byte[], Object, Object> 
         this.store = stores.of(context.taskId());
         events.clear();
         store.onFlush(events::clear);
+        store.writeDeltas(new Replay(), config.stateDeltaRatio());
         this.seen = config.dedupRetentionMs() > 0 ? context.getStateStore(TrainerTopology.SEEN_STORE) : null;
         working.clear();
         pending.clear();
@@ -310,7 +312,7 @@ final class LearnProcessor implements Processor<byte[], byte[], Object, Object> 
                 new BackboneRef(f.backboneId(), f.backboneSha256(), f.embedding().length), new TreeMap<>(), 0, now);
     }
 
-    /** What changed a task's states since the last commit: an example learned, or a candidate proposed. */
+    /** What changed a task's states since they were last written: an example learned, or a candidate proposed. */
     private sealed interface Event permits Learned, Proposed {
     }
 
@@ -323,8 +325,81 @@ final class LearnProcessor implements Processor<byte[], byte[], Object, Object> 
     }
 
     /**
+     * A state's events since it was last written, as the delta the store writes instead of the
+     * whole state, and the same events replayed onto the state they followed when it is read back.
+     * A delta holds each example learned (its feature record as it came, record time, partition,
+     * offset and processing time) and each candidate proposed for this head (processing time).
+     */
+    private final class Replay implements LiveStateStore.Deltas {
+        private static final byte VERSION = 1;
+        private static final byte LEARNED = 'L';
+        private static final byte PROPOSED = 'P';
+
+        @Override
+        public byte[] since(String key) {
+            List<Event> es = events.get(key.substring(0, key.lastIndexOf('/')));
+            if (es == null) {
+                return null;
+            }
+            List<byte[]> features = new ArrayList<>(es.size());
+            int size = 1 + 4;
+            int n = 0;
+            for (Event e : es) {
+                if (e instanceof Learned l) {
+                    byte[] b = l.f().encode();
+                    features.add(b);
+                    size += 1 + 8 + 4 + 8 + 8 + 4 + b.length;
+                    n++;
+                } else if (e instanceof Proposed p && p.key().equals(key)) {
+                    size += 1 + 8;
+                    n++;
+                }
+            }
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(size).put(VERSION).putInt(n);
+            int f = 0;
+            for (Event e : es) {
+                if (e instanceof Learned l) {
+                    byte[] b = features.get(f++);
+                    buf.put(LEARNED).putLong(l.timestamp()).putInt(l.partition()).putLong(l.offset()).putLong(l.now())
+                            .putInt(b.length).put(b);
+                } else if (e instanceof Proposed p && p.key().equals(key)) {
+                    buf.put(PROPOSED).putLong(p.now());
+                }
+            }
+            return buf.array();
+        }
+
+        @Override
+        public TaskState apply(String key, TaskState base, List<byte[]> deltas) {
+            for (byte[] d : deltas) {
+                java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(d);
+                if (buf.get() != VERSION) {
+                    throw new BadRecordException("delta of " + key + " in an unknown format version " + d[0]);
+                }
+                for (int i = 0, n = buf.getInt(); i < n; i++) {
+                    byte kind = buf.get();
+                    if (kind == LEARNED) {
+                        long timestamp = buf.getLong();
+                        int partition = buf.getInt();
+                        long offset = buf.getLong();
+                        buf.getLong();
+                        byte[] b = new byte[buf.getInt()];
+                        buf.get(b);
+                        testThenTrain(base, FeatureRecord.decode(b), timestamp, partition, offset, false);
+                    } else if (kind == PROPOSED) {
+                        proposed(base, buf.getLong());
+                    } else {
+                        throw new BadRecordException("delta of " + key + " holds an unknown event " + kind);
+                    }
+                }
+            }
+            return base;
+        }
+    }
+
+    /**
      * Takes every head of the task back to its state before the record being processed: the states
-     * as of the last commit, with the task's events since then replayed onto them.
+     * as last written, with the task's events since then replayed onto them.
      */
     private void revert(String task) {
         Map<HeadType, TaskState> states = new LinkedHashMap<>();

@@ -30,9 +30,19 @@ import org.apache.kafka.streams.state.internals.CachedStateStore;
  * restores exactly the states of the committed offsets, as with a plain store, but a busy task
  * costs one encoding per commit instead of one per example. Reads see the live states first.
  *
+ * <p>Deltas: a state that changed little since it was last written (a task that got a few
+ * examples this commit) is written as a delta instead, under a key of its own next to the whole
+ * state's ({@code <key>.d000000}, {@code .d000001}, ...): what the processor's {@link Deltas} encode
+ * of what happened to it since (its examples and proposals). Reading the state back decodes the
+ * whole state and replays its deltas in order, so it is the same to the bit. The deltas of a state
+ * add up to at most {@code ratio} times the size of its whole state; the write that would pass that
+ * writes the whole state again and deletes its deltas, in the same transaction. So a task that gets
+ * one example a second writes about one example's bytes a second instead of its 0.6 MB state, and
+ * a read replays at most about a state's worth of examples.
+ *
  * <p>Streams hands processors a decorated store, so a processor finds this one through
- * {@link Registry} by its task id, for {@link #flushed} (a state as of the last commit) and
- * {@link #onFlush}.
+ * {@link Registry} by its task id, for {@link #flushed} (a state as of the last commit),
+ * {@link #onFlush} and {@link #writeDeltas}.
  *
  * <pre>{@code
  * LiveStateStore.Registry live = new LiveStateStore.Registry(counter);
@@ -41,9 +51,17 @@ import org.apache.kafka.streams.state.internals.CachedStateStore;
  * }</pre>
  */
 final class LiveStateStore implements KeyValueStore<String, TaskState>, CachedStateStore<String, TaskState> {
+    /** Most deltas after one whole state. */
+    static final int MAX_DELTAS = 10_000;
+    private static final String DELTA = ".d";
+
     private final KeyValueStore<String, byte[]> inner;
     private final Registry registry;
     private final Map<String, TaskState> dirty = new LinkedHashMap<>();
+    /** What the inner store holds per state key, as far as this instance has seen it. */
+    private final Map<String, Chain> chains = new java.util.HashMap<>();
+    private Deltas deltas;
+    private double deltaRatio;
     private InternalProcessorContext<?, ?> context;
     private TaskId taskId;
     private Runnable onFlush = () -> { };
@@ -55,14 +73,39 @@ final class LiveStateStore implements KeyValueStore<String, TaskState>, CachedSt
         this.registry = registry;
     }
 
+    /**
+     * What the processor writes as a delta and how it reads one back; the store keeps only bytes,
+     * keys and sizes.
+     */
+    interface Deltas {
+        /**
+         * What happened to the state of {@code key} since it was last written, encoded; null when
+         * that is not known, and the state is written whole.
+         */
+        byte[] since(String key);
+
+        /** {@code base} with the deltas, in the order they were written, applied: the state they make. */
+        TaskState apply(String key, TaskState base, List<byte[]> deltas);
+    }
+
+    /** A whole state's size in the inner store (0 when there is none) and its deltas' count and bytes. */
+    private record Chain(int baseBytes, int count, long bytes) {
+        static final Chain NONE = new Chain(0, 0, 0);
+    }
+
     /** The stores of this trainer's tasks, by task id, for their processors. */
     static final class Registry {
         private final Map<TaskId, LiveStateStore> stores = new ConcurrentHashMap<>();
         private final Counter encodedBytes;
+        private final Counter deltaBytes;
 
-        /** @param encodedBytes counts the bytes of every state encoded into the changelogged store */
-        Registry(Counter encodedBytes) {
+        /**
+         * @param encodedBytes counts the bytes of every whole state encoded into the changelogged store
+         * @param deltaBytes   counts the bytes of every delta
+         */
+        Registry(Counter encodedBytes, Counter deltaBytes) {
             this.encodedBytes = encodedBytes;
+            this.deltaBytes = deltaBytes;
         }
 
         LiveStateStore of(TaskId id) {
@@ -139,6 +182,7 @@ final class LiveStateStore implements KeyValueStore<String, TaskState>, CachedSt
     @Override
     public void init(StateStoreContext context, StateStore root) {
         dirty.clear();
+        chains.clear();
         this.context = (InternalProcessorContext<?, ?>) context;
         this.taskId = context.taskId();
         inner.init(context, root);
@@ -150,9 +194,82 @@ final class LiveStateStore implements KeyValueStore<String, TaskState>, CachedSt
         this.onFlush = r;
     }
 
+    /**
+     * Writes a changed state as a delta from now on, while its deltas add up to at most
+     * {@code ratio} times its whole state (0: never).
+     */
+    void writeDeltas(Deltas deltas, double ratio) {
+        this.deltas = deltas;
+        this.deltaRatio = ratio;
+    }
+
     /** The state of {@code key} as last encoded (null when none), without the live changes since. */
     TaskState flushed(String key) {
-        return decode(inner.get(key));
+        return read(key, inner.get(key));
+    }
+
+    /** The key of delta {@code i} of the state of {@code key}. */
+    static String deltaKey(String key, int i) {
+        return key + DELTA + String.format(java.util.Locale.ROOT, "%06d", i);
+    }
+
+    /** True for the key of a delta: a state's key ends in {@code /<head type>}, which holds no dot. */
+    static boolean isDelta(String key) {
+        int at = key.length() - DELTA.length() - 6;
+        if (at < 0 || !key.startsWith(DELTA, at) || key.indexOf('/', at) >= 0) {
+            return false;
+        }
+        for (int i = at + DELTA.length(); i < key.length(); i++) {
+            if (key.charAt(i) < '0' || key.charAt(i) > '9') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The deltas of {@code key} in the inner store, in order. */
+    private List<byte[]> deltasOf(String key) {
+        List<byte[]> out = new java.util.ArrayList<>();
+        try (KeyValueIterator<String, byte[]> it = inner.range(deltaKey(key, 0), deltaKey(key, MAX_DELTAS))) {
+            while (it.hasNext()) {
+                KeyValue<String, byte[]> kv = it.next();
+                // The range also holds other tasks' keys that start alike ("<key>.d000001/lda").
+                if (kv.key.equals(deltaKey(key, out.size()))) {
+                    out.add(kv.value);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The state whose whole encoding is {@code base}, with its deltas replayed; null when there is none. */
+    private TaskState read(String key, byte[] base) {
+        if (base == null) {
+            chains.put(key, Chain.NONE);
+            return null;
+        }
+        List<byte[]> ds = deltasOf(key);
+        chains.put(key, new Chain(base.length, ds.size(), ds.stream().mapToLong(d -> d.length).sum()));
+        TaskState s = TaskState.decode(base);
+        if (ds.isEmpty()) {
+            return s;
+        }
+        if (deltas == null) {
+            throw new IllegalStateException("the state of " + key + " has " + ds.size()
+                    + " deltas but nothing to replay them with");
+        }
+        return deltas.apply(key, s, ds);
+    }
+
+    private Chain chain(String key) {
+        Chain c = chains.get(key);
+        if (c == null) {
+            byte[] base = inner.get(key);
+            List<byte[]> ds = base == null ? List.of() : deltasOf(key);
+            c = new Chain(base == null ? 0 : base.length, ds.size(), ds.stream().mapToLong(d -> d.length).sum());
+            chains.put(key, c);
+        }
+        return c;
     }
 
     /** Bytes encoded into the changelogged store so far. */
@@ -212,14 +329,19 @@ final class LiveStateStore implements KeyValueStore<String, TaskState>, CachedSt
     @Override
     public TaskState delete(String key) {
         TaskState live = dirty.remove(key);
-        TaskState stored = decode(inner.delete(key));
+        TaskState stored = live != null ? null : flushed(key);
+        for (int i = 0; i < chain(key).count(); i++) {
+            inner.delete(deltaKey(key, i));
+        }
+        inner.delete(key);
+        chains.put(key, Chain.NONE);
         return live != null ? live : stored;
     }
 
     @Override
     public TaskState get(String key) {
         TaskState live = dirty.get(key);
-        return live != null ? live : decode(inner.get(key));
+        return live != null ? live : flushed(key);
     }
 
     @Override
@@ -296,6 +418,7 @@ final class LiveStateStore implements KeyValueStore<String, TaskState>, CachedSt
     @Override
     public void clearCache() {
         dirty.clear();
+        chains.clear();
     }
 
     /** This store forwards nothing downstream. */
@@ -305,10 +428,23 @@ final class LiveStateStore implements KeyValueStore<String, TaskState>, CachedSt
     }
 
     private void encodeInto(String key, TaskState state) {
+        Chain c = chain(key);
+        byte[] delta = deltas == null || c.baseBytes() == 0 || c.count() >= MAX_DELTAS ? null : deltas.since(key);
+        if (delta != null && c.bytes() + delta.length <= deltaRatio * c.baseBytes()) {
+            inner.put(deltaKey(key, c.count()), delta);
+            chains.put(key, new Chain(c.baseBytes(), c.count() + 1, c.bytes() + delta.length));
+            encodedBytes += delta.length;
+            registry.deltaBytes.increment(delta.length);
+            return;
+        }
         byte[] bytes = state.encode();
+        inner.put(key, bytes);
+        for (int i = 0; i < c.count(); i++) {
+            inner.delete(deltaKey(key, i));
+        }
+        chains.put(key, new Chain(bytes.length, 0, 0));
         encodedBytes += bytes.length;
         registry.encodedBytes.increment(bytes.length);
-        inner.put(key, bytes);
     }
 
     @Override
@@ -339,13 +475,21 @@ final class LiveStateStore implements KeyValueStore<String, TaskState>, CachedSt
         return inner.getPosition();
     }
 
-    private static TaskState decode(byte[] b) {
-        return b == null ? null : TaskState.decode(b);
-    }
-
-    /** The inner store's entries, decoded as they are read. */
-    private static KeyValueIterator<String, TaskState> decoding(KeyValueIterator<String, byte[]> it) {
+    /** The inner store's states, decoded with their deltas replayed as they are read; the deltas' own keys left out. */
+    private KeyValueIterator<String, TaskState> decoding(KeyValueIterator<String, byte[]> it) {
         return new KeyValueIterator<>() {
+            private KeyValue<String, byte[]> next;
+
+            private boolean advance() {
+                while (next == null && it.hasNext()) {
+                    KeyValue<String, byte[]> kv = it.next();
+                    if (!isDelta(kv.key)) {
+                        next = kv;
+                    }
+                }
+                return next != null;
+            }
+
             @Override
             public void close() {
                 it.close();
@@ -353,18 +497,25 @@ final class LiveStateStore implements KeyValueStore<String, TaskState>, CachedSt
 
             @Override
             public String peekNextKey() {
-                return it.peekNextKey();
+                if (!advance()) {
+                    throw new java.util.NoSuchElementException();
+                }
+                return next.key;
             }
 
             @Override
             public boolean hasNext() {
-                return it.hasNext();
+                return advance();
             }
 
             @Override
             public KeyValue<String, TaskState> next() {
-                KeyValue<String, byte[]> kv = it.next();
-                return KeyValue.pair(kv.key, decode(kv.value));
+                if (!advance()) {
+                    throw new java.util.NoSuchElementException();
+                }
+                KeyValue<String, byte[]> kv = next;
+                next = null;
+                return KeyValue.pair(kv.key, read(kv.key, kv.value));
             }
         };
     }

@@ -46,6 +46,7 @@ public final class TrainerConfig extends ServiceConfig {
     public static final String ACCURACY_WINDOW = "trainer.accuracy.window";
     public static final String COMMIT_INTERVAL_MS = "trainer.commit.interval.ms";
     public static final String STATE_DIR = "trainer.state.dir";
+    public static final String STATE_DELTA_RATIO = "trainer.state.delta.ratio";
     public static final String DEDUP_RETENTION_MS = "trainer.dedup.retention.ms";
     public static final String INSTANCE_ID = "trainer.instance.id";
 
@@ -67,7 +68,8 @@ public final class TrainerConfig extends ServiceConfig {
                     Importance.MEDIUM, "How far the LDA covariance is pulled towards a scaled identity (0 = none).")
             .define(SOLVE_EVERY, Type.INT, HeadOptions.DEFAULT_SOLVE_EVERY, Range.atLeast(1), Importance.LOW,
                     "Re-solve an lda head for test-then-train predictions after at least this many new examples "
-                            + "(later, after each tenth more data).")
+                            + "(later, after each tenth more data); after a label's first example, after at most this "
+                            + "many.")
             .define(LDA_FORGET, Type.DOUBLE, HeadOptions.DEFAULT_LDA_FORGET, Range.between(1e-6, 1), Importance.LOW,
                     "On drift, an lda head keeps this fraction of the weight of what it learned (1 = never forget).")
             .define(SGD_HIDDEN, Type.LIST, join(SgdOptions.DEFAULT_HIDDEN), new LayerSizes(),
@@ -97,6 +99,11 @@ public final class TrainerConfig extends ServiceConfig {
                     "Number of most recent test-then-train predictions the windowed accuracy covers.")
             .define(COMMIT_INTERVAL_MS, Type.LONG, 1_000L, Range.atLeast(10), Importance.MEDIUM,
                     "Kafka Streams commit interval: head state is written to its changelog at most this often.")
+            .define(STATE_DELTA_RATIO, Type.DOUBLE, 1.0, Range.between(0, 100), Importance.LOW,
+                    "A changed task state is written to the changelog as a delta (its examples and proposals since "
+                            + "it was last written, replayed onto the last whole state when read back) while its deltas "
+                            + "add up to at most this many times the size of that whole state; then whole again. 0 "
+                            + "always writes it whole.")
             .define(STATE_DIR, Type.STRING, System.getProperty("java.io.tmpdir") + "/headwater-trainer",
                     Importance.MEDIUM, "Directory of the trainer's local state stores.")
             .define(DEDUP_RETENTION_MS, Type.LONG, 86_400_000L, Range.atLeast(0), Importance.MEDIUM,
@@ -212,6 +219,10 @@ public final class TrainerConfig extends ServiceConfig {
 
     public long commitIntervalMs() {
         return raw().getLong(COMMIT_INTERVAL_MS);
+    }
+
+    public double stateDeltaRatio() {
+        return raw().getDouble(STATE_DELTA_RATIO);
     }
 
     public String stateDir() {

@@ -74,11 +74,15 @@ final class TrainerMetrics {
         return heads.get(type);
     }
 
-    /** Bytes of task states encoded into the changelogged state store (once per state per commit). */
-    Counter stateBytes() {
+    /**
+     * Bytes of task states encoded into the changelogged state store (once per changed state per
+     * commit), {@code form} {@code whole} or {@code delta}.
+     */
+    Counter stateBytes(String form) {
         return Counter.builder("headwater.trainer.state.written").baseUnit("bytes")
-                .description("Task state encoded into the state store and its changelog, at most once per state per commit")
-                .register(registry);
+                .description("Task state encoded into the state store and its changelog, at most once per state per "
+                        + "commit: whole, or as a delta of what changed since it was last written")
+                .tag("form", form).register(registry);
     }
 
     /** Feature records sent to features.dlq for {@code reason}. */

@@ -42,10 +42,11 @@ public final class TrainerTopology {
                 topics.features().name());
         // Meters are made once: gauges bind to the objects they were first registered with.
         TrainerMetrics metrics = new TrainerMetrics(registry, config.metricsMaxTasks(), config.headTypes());
-        LiveStateStore.Registry stores = new LiveStateStore.Registry(metrics.stateBytes());
+        LiveStateStore.Registry stores = new LiveStateStore.Registry(metrics.stateBytes("whole"),
+                metrics.stateBytes("delta"));
         t.addProcessor("learn", () -> new LearnProcessor(config, metrics, dlqMaxBytes, stores), "features");
         // One entry per task and head, ~0.6 MB for a 384-d LDA head, written once per commit when it
-        // changed: size the changelog's record limit deliberately.
+        // changed (or a delta of it, smaller): size the changelog's record limit deliberately.
         t.addStateStore(LiveStateStore.persistent(STATE_STORE,
                 Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(Topics.MODEL_MAX_BYTES)), stores), "learn");
         if (config.dedupRetentionMs() > 0) {

@@ -59,9 +59,13 @@ class TrainerTopologyTest {
     }
 
     static FeatureRecord feature(Random rnd, int i, String sha) {
+        return feature(rnd, i, sha, D);
+    }
+
+    static FeatureRecord feature(Random rnd, int i, String sha, int dimension) {
         boolean pos = rnd.nextBoolean();
-        float[] x = new float[D];
-        for (int j = 0; j < D; j++) {
+        float[] x = new float[dimension];
+        for (int j = 0; j < dimension; j++) {
             x[j] = (float) (rnd.nextGaussian() * 0.3 + (pos && j < 2 ? 2 : 0));
         }
         return new FeatureRecord("ex-" + i, pos ? "yes" : "no", "test-backbone", sha, -1, "headwater.examples", 0, i, x);
@@ -245,18 +249,125 @@ class TrainerTopologyTest {
     }
 
     @Test
-    void shouldEncodeEachChangedStateOncePerCommitIntoTheChangelog() {
-        // given
-        Random rnd = new Random(3);
-        // when: 30 examples of one task (the test driver commits after every record)
-        for (int i = 0; i < 30; i++) {
-            features.pipeInput("a", feature(rnd, i, SHA));
+    void shouldEncodeEachChangedStateOncePerCommitIntoTheChangelog() throws Exception {
+        // given: whole states only (no deltas)
+        SimpleMeterRegistry m = new SimpleMeterRegistry();
+        try (TopologyTestDriver d = driver(Map.of(TrainerConfig.STATE_DELTA_RATIO, "0"), m)) {
+            TestInputTopic<String, FeatureRecord> in = input(d);
+            Random rnd = new Random(3);
+            // when: 30 examples of one task (the test driver commits after every record)
+            for (int i = 0; i < 30; i++) {
+                in.pipeInput("a", feature(rnd, i, SHA));
+            }
+            // then: one state written per record, as big as the state
+            KeyValueStore<String, TaskState> store = d.getKeyValueStore(TrainerTopology.STATE_STORE);
+            int size = store.get("a/lda").encode().length;
+            assertThat(written(m, "whole")).isBetween(25.0 * size, 31.0 * size);
+            assertThat(written(m, "delta")).isZero();
+            assertThat(store.get("a/lda").head.examplesLearned()).isEqualTo(30);
         }
-        // then: one state written per record, as big as the state
-        double written = meters.find("headwater.trainer.state.written").counter().count();
-        KeyValueStore<String, TaskState> store = driver.getKeyValueStore(TrainerTopology.STATE_STORE);
-        int size = store.get("a/lda").encode().length;
-        assertThat(written).isBetween(25.0 * size, 31.0 * size);
-        assertThat(store.get("a/lda").head.examplesLearned()).isEqualTo(30);
+    }
+
+    @Test
+    void shouldWriteSmallChangesAsDeltasAndReadBackTheSameStates() throws Exception {
+        // given: a trainer writing deltas (the default) and one writing whole states, lda and sgd
+        // heads of 96 dimensions, a candidate every 10 examples
+        Map<String, String> heads = Map.of(TrainerConfig.HEAD_TYPE, "lda,sgd");
+        Map<String, String> whole = new java.util.HashMap<>(heads);
+        whole.put(TrainerConfig.STATE_DELTA_RATIO, "0");
+        SimpleMeterRegistry deltaMeters = new SimpleMeterRegistry();
+        SimpleMeterRegistry wholeMeters = new SimpleMeterRegistry();
+        try (TopologyTestDriver withDeltas = driver(heads, deltaMeters);
+             TopologyTestDriver withoutDeltas = driver(whole, wholeMeters)) {
+            List<TopologyTestDriver> both = List.of(withDeltas, withoutDeltas);
+            List<TestInputTopic<String, FeatureRecord>> inputs = both.stream().map(TrainerTopologyTest::input).toList();
+            Random rnd = new Random(5);
+            List<FeatureRecord> records = new java.util.ArrayList<>();
+            for (int i = 0; i < 120; i++) {
+                records.add(feature(rnd, i, SHA, 96));
+            }
+            // when: the same records (the driver commits after each), a head failing on one of them
+            // (its task goes back to the state before it: the last whole state with its deltas
+            // replayed) and a candidate proposed by time
+            for (int k = 0; k < both.size(); k++) {
+                for (int i = 0; i < records.size(); i++) {
+                    if (i == 77) {
+                        io.headwater.kafka.Faults.inject("trainer.learn", "throw:2");
+                    }
+                    inputs.get(k).pipeInput("a", records.get(i));
+                    if (i == 90) {
+                        both.get(k).advanceWallClockTime(Duration.ofSeconds(10));
+                    }
+                }
+                io.headwater.kafka.Faults.clear();
+            }
+            // then: every state read back (whole state, deltas replayed) is the same to the bit
+            for (String key : List.of("a/lda", "a/sgd")) {
+                KeyValueStore<String, TaskState> a = withDeltas.getKeyValueStore(TrainerTopology.STATE_STORE);
+                KeyValueStore<String, TaskState> b = withoutDeltas.getKeyValueStore(TrainerTopology.STATE_STORE);
+                assertThat(HeadArtifact.sha256(a.get(key).encode())).as(key).isEqualTo(HeadArtifact.sha256(b.get(key).encode()));
+                assertThat(a.get(key).head.examplesLearned()).isEqualTo(119);
+            }
+            // and so is every candidate
+            Topics topics = Topics.withPrefix("headwater.");
+            List<List<String>> proposed = both.stream().map(d -> d.createOutputTopic(topics.modelCandidates().name(),
+                    Serdes.String().deserializer(), topics.modelCandidates().valueSerde().deserializer())
+                    .readValuesToList().stream().map(c -> c.headType() + " " + c.metrics().examplesLearned() + " "
+                            + c.artifact()).toList()).toList();
+            assertThat(proposed.get(0)).hasSizeGreaterThan(20).isEqualTo(proposed.get(1));
+            // and the deltas wrote a fraction of the bytes
+            assertThat(written(deltaMeters, "delta")).isPositive();
+            assertThat(written(deltaMeters, "whole") + written(deltaMeters, "delta"))
+                    .isLessThan(0.2 * written(wholeMeters, "whole"));
+        }
+    }
+
+    @Test
+    void shouldKeepATaskNamedLikeAnotherTasksDeltaApart() throws Exception {
+        // given: task a, and a task whose state key starts like the key of a's first lda delta
+        try (TopologyTestDriver d = driver(Map.of(), new SimpleMeterRegistry())) {
+            TestInputTopic<String, FeatureRecord> in = input(d);
+            Random rnd = new Random(9);
+            // when: both learn, interleaved, one commit per record (so a's state is written as deltas)
+            for (int i = 0; i < 40; i++) {
+                in.pipeInput(i % 2 == 0 ? "a" : "a/lda.d000000", feature(rnd, i, SHA, 96));
+            }
+            // then: each reads back its own examples, and the store lists the two states only
+            KeyValueStore<String, TaskState> store = d.getKeyValueStore(TrainerTopology.STATE_STORE);
+            assertThat(store.get("a/lda").head.examplesLearned()).isEqualTo(20);
+            assertThat(store.get("a/lda.d000000/lda").head.examplesLearned()).isEqualTo(20);
+            List<String> keys = new java.util.ArrayList<>();
+            try (var it = store.all()) {
+                it.forEachRemaining(kv -> keys.add(kv.key));
+            }
+            assertThat(keys).containsExactly("a/lda", "a/lda.d000000/lda");
+        }
+    }
+
+    TopologyTestDriver driver(Map<String, String> overrides, SimpleMeterRegistry registry) throws Exception {
+        Map<String, String> p = new java.util.HashMap<>(Map.of(
+                TrainerConfig.CANDIDATE_EVERY_EXAMPLES, "10",
+                TrainerConfig.CANDIDATE_EVERY_MS, "5000",
+                TrainerConfig.SOLVE_EVERY, "5",
+                TrainerConfig.STATE_DIR, Files.createTempDirectory("trainer-test").toString()));
+        p.putAll(overrides);
+        TrainerConfig config = new TrainerConfig(p);
+        Properties props = new Properties();
+        props.putAll(Trainer.streamsOverrides(config));
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        // One clock for every driver, so that the states they write can be compared to the bit.
+        return new TopologyTestDriver(TrainerTopology.build(config, registry), props, START);
+    }
+
+    static final java.time.Instant START = java.time.Instant.parse("2026-01-01T00:00:00Z");
+
+    static TestInputTopic<String, FeatureRecord> input(TopologyTestDriver d) {
+        Topics topics = Topics.withPrefix("headwater.");
+        return d.createInputTopic(topics.features().name(), Serdes.String().serializer(),
+                topics.features().valueSerde().serializer(), START, Duration.ofMillis(10));
+    }
+
+    static double written(SimpleMeterRegistry m, String form) {
+        return m.get("headwater.trainer.state.written").tag("form", form).counter().count();
     }
 }

@@ -288,6 +288,12 @@ public final class PipelineBenchmark {
         Extractor.ensureTopics(new ExtractorConfig(p));
     }
 
+    /** Bytes of trainer state written, {@code form} whole or delta. */
+    private static double stateWritten(SimpleMeterRegistry meters, String form) {
+        var c = meters.find("headwater.trainer.state.written").tag("form", form).counter();
+        return c == null ? 0 : c.count();
+    }
+
     /** A drain: its rate, in input records per second, from the group's first commit to its last. */
     private record Drain(double rate, double seconds) {
     }
@@ -403,12 +409,12 @@ public final class PipelineBenchmark {
                         learnUs, alone == null ? "n/a" : String.format(java.util.Locale.ROOT, "%.1f",
                                 1e6 / Double.parseDouble(alone.split(" ")[0])), exportUs,
                         1e6 / d.rate() - learnUs - exportUs);
-                double written = meters.find("headwater.trainer.state.written").counter().count();
+                double written = stateWritten(meters, "whole") + stateWritten(meters, "delta");
                 sleep(1_500);
                 long changelog = topicBytes(appId) - changelogBefore;
-                put("one task: trainer " + type.id() + " state bytes written per example", "%.0f (state store; "
+                put("one task: trainer " + type.id() + " state bytes written per example", "%.0f (%.0f of it deltas; "
                         + "changelog topics grew %.0f bytes per example, seen-ids included)", written / examples,
-                        changelog / (double) examples);
+                        stateWritten(meters, "delta") / examples, changelog / (double) examples);
             }
         }
         String registryGroup = new RegistryConfig(p).applicationId();
@@ -478,11 +484,13 @@ public final class PipelineBenchmark {
         try (StreamsService trainer = Trainer.start(trainerConfig(p, appId, HeadType.LDA), meters)) {
             Drain d = drain(appId, topics.features().name(), examples, Duration.ofMinutes(20));
             put(tasks + " tasks, 4 partitions, 2 stream threads: CPU seconds by thread", "%s", cpuSince(cpu0));
-            double written = meters.find("headwater.trainer.state.written").counter().count();
+            double deltas = stateWritten(meters, "delta");
+            double written = stateWritten(meters, "whole") + deltas;
             put(tasks + " tasks, 4 partitions, 2 stream threads: trainer lda drain examples/s",
-                    "%.0f (%.1f s); / head alone on as many tasks (one thread) %s; state bytes written per example %.0f",
+                    "%.0f (%.1f s); / head alone on as many tasks (one thread) %s; state bytes written per example %.0f "
+                            + "(%.0f of it deltas)",
                     d.rate(), d.seconds(), ratio(d.rate(), "head alone lda, " + tasks
-                            + " tasks interleaved, test-then-train examples/s"), written / examples);
+                            + " tasks interleaved, test-then-train examples/s"), written / examples, deltas / examples);
         }
     }
 
