@@ -205,8 +205,8 @@ final class LearnProcessor implements Processor<byte[], byte[], Object, Object> 
                     + KafkaErrors.describe(e));
             return;
         }
-        events.computeIfAbsent(task, t -> new ArrayList<>()).add(new Learned(f, record.timestamp(), partition, offset,
-                now));
+        events.computeIfAbsent(task, t -> new ArrayList<>()).add(new Learned(f, record.value(), record.timestamp(),
+                partition, offset, now));
         for (int i = 0; i < states.size(); i++) {
             TaskState state = states.get(i);
             TrainerMetrics.PerHead meters = metrics.of(state.head.type());
@@ -316,8 +316,9 @@ final class LearnProcessor implements Processor<byte[], byte[], Object, Object> 
     private sealed interface Event permits Learned, Proposed {
     }
 
-    /** An example every head of the task learned, at processing time {@code now}. */
-    private record Learned(FeatureRecord f, long timestamp, int partition, long offset, long now) implements Event {
+    /** An example every head of the task learned ({@code value}: its record as it came), at processing time {@code now}. */
+    private record Learned(FeatureRecord f, byte[] value, long timestamp, int partition, long offset, long now)
+            implements Event {
     }
 
     /** A candidate proposed (or its export failed) for the state of {@code key} at {@code now}. */
@@ -341,14 +342,11 @@ final class LearnProcessor implements Processor<byte[], byte[], Object, Object> 
             if (es == null) {
                 return null;
             }
-            List<byte[]> features = new ArrayList<>(es.size());
             int size = 1 + 4;
             int n = 0;
             for (Event e : es) {
                 if (e instanceof Learned l) {
-                    byte[] b = l.f().encode();
-                    features.add(b);
-                    size += 1 + 8 + 4 + 8 + 8 + 4 + b.length;
+                    size += 1 + 8 + 4 + 8 + 8 + 4 + l.value().length;
                     n++;
                 } else if (e instanceof Proposed p && p.key().equals(key)) {
                     size += 1 + 8;
@@ -356,12 +354,10 @@ final class LearnProcessor implements Processor<byte[], byte[], Object, Object> 
                 }
             }
             java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(size).put(VERSION).putInt(n);
-            int f = 0;
             for (Event e : es) {
                 if (e instanceof Learned l) {
-                    byte[] b = features.get(f++);
                     buf.put(LEARNED).putLong(l.timestamp()).putInt(l.partition()).putLong(l.offset()).putLong(l.now())
-                            .putInt(b.length).put(b);
+                            .putInt(l.value().length).put(l.value());
                 } else if (e instanceof Proposed p && p.key().equals(key)) {
                     buf.put(PROPOSED).putLong(p.now());
                 }

@@ -288,6 +288,17 @@ public final class PipelineBenchmark {
         Extractor.ensureTopics(new ExtractorConfig(p));
     }
 
+    /** Kafka Streams' commits of the stream threads: how many, their mean time, and their share of the threads' time. */
+    private static String commits(SimpleMeterRegistry meters, double seconds, int threads) {
+        double total = meters.find("kafka.stream.thread.commit.total").functionCounters().stream()
+                .mapToDouble(io.micrometer.core.instrument.FunctionCounter::count).sum();
+        double avgMs = meters.find("kafka.stream.thread.commit.latency.avg").gauges().stream()
+                .mapToDouble(io.micrometer.core.instrument.Gauge::value).filter(v -> !Double.isNaN(v)).average()
+                .orElse(Double.NaN);
+        return String.format(java.util.Locale.ROOT, "%.0f commits, mean %.0f ms, %.0f %% of the threads' time", total,
+                avgMs, 100 * total * avgMs / 1e3 / (threads * seconds));
+    }
+
     /** Bytes of trainer state written, {@code form} whole or delta. */
     private static double stateWritten(SimpleMeterRegistry meters, String form) {
         var c = meters.find("headwater.trainer.state.written").tag("form", form).counter();
@@ -363,6 +374,17 @@ public final class PipelineBenchmark {
         return extractor;
     }
 
+    /**
+     * A trainer of its own drains the same features first, unmeasured: as the head alone's first
+     * round does, it leaves the JIT warm (compiling the trainer's code took a core during the
+     * drains otherwise).
+     */
+    private void warmUp(Map<String, String> p, String appId, HeadType type, Topics topics) throws Exception {
+        try (StreamsService warm = Trainer.start(trainerConfig(p, appId, type), new SimpleMeterRegistry())) {
+            drain(appId, topics.features().name(), examples, Duration.ofMinutes(20));
+        }
+    }
+
     private static TrainerConfig trainerConfig(Map<String, String> p, String appId, HeadType type) {
         Map<String, String> t = new HashMap<>(p);
         t.put(TrainerConfig.APPLICATION_ID, appId);
@@ -388,6 +410,7 @@ public final class PipelineBenchmark {
                     (threadCpu().getOrDefault("extractor", 0L) - cpu0.getOrDefault("extractor", 0L)) / 1e3 / examples);
         }
         for (HeadType type : heads) {
+            warmUp(p, "bench-trainer-one-warm-" + type.id(), type, topics);
             String appId = "bench-trainer-one-" + type.id();
             SimpleMeterRegistry meters = new SimpleMeterRegistry();
             long changelogBefore = topicBytes(appId);
@@ -478,12 +501,14 @@ public final class PipelineBenchmark {
         }
         manyHeadsAlone();
         p.put("num.stream.threads", "2");
+        warmUp(p, "bench-trainer-many-warm", HeadType.LDA, topics);
         String appId = "bench-trainer-many";
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
         Map<String, Long> cpu0 = threadCpu();
         try (StreamsService trainer = Trainer.start(trainerConfig(p, appId, HeadType.LDA), meters)) {
             Drain d = drain(appId, topics.features().name(), examples, Duration.ofMinutes(20));
             put(tasks + " tasks, 4 partitions, 2 stream threads: CPU seconds by thread", "%s", cpuSince(cpu0));
+            put(tasks + " tasks, 4 partitions, 2 stream threads: trainer commits", "%s", commits(meters, d.seconds(), 2));
             double deltas = stateWritten(meters, "delta");
             double written = stateWritten(meters, "whole") + deltas;
             put(tasks + " tasks, 4 partitions, 2 stream threads: trainer lda drain examples/s",
