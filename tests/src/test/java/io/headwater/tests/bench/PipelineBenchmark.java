@@ -264,7 +264,12 @@ public final class PipelineBenchmark {
         Topics topics = Topics.withPrefix(p.get(HeadwaterConfigs.TOPIC_PREFIX));
         Map<String, Object> c = new HashMap<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
                 ProducerConfig.LINGER_MS_CONFIG, 5, ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024,
-                ProducerConfig.ACKS_CONFIG, "all"));
+                ProducerConfig.ACKS_CONFIG, "all",
+                // One request at a time: an idempotent producer's first request to a fresh partition can
+                // fail retriably while a later one is accepted, and the first is then retried as out of
+                // order until its delivery timeout and lost (KAFKA-14359, docs/evaluation-and-benchmarks.md).
+                ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1));
+        java.util.concurrent.atomic.AtomicReference<Exception> failed = new java.util.concurrent.atomic.AtomicReference<>();
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(c, new ByteArraySerializer(),
                 new ByteArraySerializer())) {
             long start = System.nanoTime();
@@ -278,9 +283,18 @@ public final class PipelineBenchmark {
                 }
                 String task = taskCount == 1 ? TASK : "t" + (i % taskCount);
                 byte[] value = ExampleParser.toJson(new Example("e" + i, task, new Example.Vector(vector(i)), label(i), -1));
-                producer.send(new ProducerRecord<>(topics.examples().name(), task.getBytes(StandardCharsets.UTF_8), value));
+                producer.send(new ProducerRecord<>(topics.examples().name(), task.getBytes(StandardCharsets.UTF_8), value),
+                        (m, e) -> {
+                            if (e != null) {
+                                failed.compareAndSet(null, e);
+                            }
+                        });
             }
             producer.flush();
+        }
+        if (failed.get() != null) {
+            // A lost example would make every rate below count examples that were never there.
+            throw new IllegalStateException("producing the benchmark's examples failed", failed.get());
         }
     }
 
