@@ -45,9 +45,10 @@ import org.apache.kafka.streams.state.internals.CachedStateStore;
  * {@link #onFlush} and {@link #writeDeltas}.
  *
  * <pre>{@code
- * LiveStateStore.Registry live = new LiveStateStore.Registry(counter);
+ * LiveStateStore.Registry live = new LiveStateStore.Registry(wholeBytes, deltaBytes);
  * topology.addStateStore(LiveStateStore.persistent("task-state", logConfig, live), "learn");
  * LiveStateStore store = live.of(context.taskId());   // in the processor's init
+ * store.writeDeltas(deltas, 1.0);
  * }</pre>
  */
 final class LiveStateStore implements KeyValueStore<String, TaskState>, CachedStateStore<String, TaskState> {
@@ -430,7 +431,9 @@ final class LiveStateStore implements KeyValueStore<String, TaskState>, CachedSt
     private void encodeInto(String key, TaskState state) {
         Chain c = chain(key);
         byte[] delta = deltas == null || c.baseBytes() == 0 || c.count() >= MAX_DELTAS ? null : deltas.since(key);
-        if (delta != null && c.bytes() + delta.length <= deltaRatio * c.baseBytes()) {
+        // A delta as big as the whole state would cost more than the state (and could pass the
+        // changelog's record limit, sized for whole states, with a large ratio).
+        if (delta != null && delta.length < c.baseBytes() && c.bytes() + delta.length <= deltaRatio * c.baseBytes()) {
             inner.put(deltaKey(key, c.count()), delta);
             chains.put(key, new Chain(c.baseBytes(), c.count() + 1, c.bytes() + delta.length));
             encodedBytes += delta.length;
