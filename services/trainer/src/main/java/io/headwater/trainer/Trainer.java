@@ -1,5 +1,6 @@
 package io.headwater.trainer;
 
+import io.headwater.kafka.HeadwaterConfigs;
 import io.headwater.kafka.StreamsService;
 import io.headwater.kafka.Topic;
 import io.headwater.kafka.Topics;
@@ -7,6 +8,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 
 /**
@@ -31,10 +33,26 @@ public final class Trainer {
         }, config.raw(), overrides, registry);
     }
 
+    /**
+     * Per-partition fetch of the trainer's input consumer unless the operator set one (plain,
+     * {@code consumer.} or {@code main.consumer.}): the client's 1 MB is a few hundred feature
+     * records of 1.6 KB (384-d), and the stream thread waited for the next fetch each time. The same
+     * as the extractor's.
+     */
+    public static final int FETCH_BYTES_PER_PARTITION = 8 * 1024 * 1024;
+
     /** The trainer's own Streams settings. */
     public static Map<String, Object> streamsOverrides(TrainerConfig config) {
-        return Map.of(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId(),
+        Map<String, Object> overrides = new HashMap<>(Map.of(StreamsConfig.APPLICATION_ID_CONFIG,
+                config.applicationId(),
                 StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.commitIntervalMs(),
-                StreamsConfig.STATE_DIR_CONFIG, config.stateDir());
+                StreamsConfig.STATE_DIR_CONFIG, config.stateDir()));
+        String fetch = ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG;
+        Map<String, Object> client = HeadwaterConfigs.clientProperties(config.raw());
+        if (!client.containsKey(fetch) && !client.containsKey(StreamsConfig.consumerPrefix(fetch))
+                && !client.containsKey(StreamsConfig.mainConsumerPrefix(fetch))) {
+            overrides.put(StreamsConfig.mainConsumerPrefix(fetch), FETCH_BYTES_PER_PARTITION);
+        }
+        return overrides;
     }
 }
