@@ -192,11 +192,28 @@ public final class StreamsService implements AutoCloseable {
         // After a commit the coordinator may still be writing markers: the next transaction's first
         // send is answered CONCURRENT_TRANSACTIONS and retried after this backoff (the client's 100 ms
         // stalled every commit for most of it).
-        if (!clientProps.containsKey(ProducerConfig.RETRY_BACKOFF_MS_CONFIG)) {
+        if (!operatorSet(clientProps, ProducerConfig.RETRY_BACKOFF_MS_CONFIG, StreamsConfig.PRODUCER_PREFIX)) {
             p.put(StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MS_CONFIG), 10);
         }
         p.putAll(overrides);
         return p;
+    }
+
+    /**
+     * Whether the operator set a client {@code key} plainly or under one of the Streams prefixes that
+     * reach it ({@code consumer.}, {@code main.consumer.}, {@code producer.}, ...): a default of
+     * Headwater's own, set under a prefix, would otherwise win over theirs.
+     */
+    public static boolean operatorSet(Map<String, Object> clientProps, String key, String... prefixes) {
+        if (clientProps.containsKey(key)) {
+            return true;
+        }
+        for (String prefix : prefixes) {
+            if (clientProps.containsKey(prefix + key)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

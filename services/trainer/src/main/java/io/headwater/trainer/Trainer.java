@@ -48,9 +48,8 @@ public final class Trainer {
                 StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.commitIntervalMs(),
                 StreamsConfig.STATE_DIR_CONFIG, config.stateDir()));
         String fetch = ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG;
-        Map<String, Object> client = HeadwaterConfigs.clientProperties(config.raw());
-        if (!client.containsKey(fetch) && !client.containsKey(StreamsConfig.consumerPrefix(fetch))
-                && !client.containsKey(StreamsConfig.mainConsumerPrefix(fetch))) {
+        if (!StreamsService.operatorSet(HeadwaterConfigs.clientProperties(config.raw()), fetch,
+                StreamsConfig.CONSUMER_PREFIX, StreamsConfig.MAIN_CONSUMER_PREFIX)) {
             overrides.put(StreamsConfig.mainConsumerPrefix(fetch), FETCH_BYTES_PER_PARTITION);
         }
         return overrides;
